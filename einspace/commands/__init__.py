@@ -1,0 +1,1 @@
+"""Subcommands of the ``einspace`` command line, one module each (see ``einspace.cli``)."""
