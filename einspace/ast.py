@@ -31,9 +31,15 @@ IM_PERMS = ((0, 1, 3, 2), (0, 2, 1, 3), (0, 2, 3, 1), (0, 3, 1, 2), (0, 3, 2, 1)
 
 def _finish(node: "Node", key: tuple, children: tuple["Node", ...] = ()) -> None:
     """Cache hash, depth and size; ``key`` holds only ints, floats and child hashes (unsalted)."""
-    object.__setattr__(node, "_hash", hash((node._tag,) + key + tuple(c._hash for c in children)))
-    object.__setattr__(node, "depth", 1 + max((c.depth for c in children), default=0))
-    object.__setattr__(node, "size", 1 + sum(c.size for c in children))
+    setattr_ = object.__setattr__
+    if children:
+        setattr_(node, "_hash", hash((node._tag, *key, *[c._hash for c in children])))
+        setattr_(node, "depth", 1 + max([c.depth for c in children]))
+        setattr_(node, "size", 1 + sum([c.size for c in children]))
+    else:
+        setattr_(node, "_hash", hash((node._tag, *key)))
+        setattr_(node, "depth", 1)
+        setattr_(node, "size", 1)
 
 
 class Node:

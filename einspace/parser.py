@@ -10,6 +10,7 @@ size of the expanded tree.
 from __future__ import annotations
 
 import difflib
+import re
 import threading
 from functools import lru_cache
 from typing import Any, Callable, Union
@@ -33,6 +34,9 @@ MAX_LENGTH = 64 * 1024 * 1024
 
 KEYWORDS = ("sequential", "branching", "routing", "computation", "clone", "group", "dot_product", "add",
             "cat", "identity", "perm", "im2col", "col2im", "linear", "norm", "relu", "softmax", "pos_enc", "let")
+
+
+_INTS = re.compile(r"[0-9]+")
 
 
 class _Deferred:
@@ -125,39 +129,54 @@ class _Builder(Transformer):
     def _construct(ctor: Callable[..., Node], args: list, where: Token | None, text: str) -> Node:
         try:
             return ctor(*args)
+        except ParseError:
+            raise
         except (ValueError, TypeError) as err:
             raise _error_at(where, text, str(err)) from None
 
     # -- terminals -----------------------------------------------------------------------------
+    @staticmethod
+    def _lit(c: list) -> list:
+        """Arguments of a terminal: the integers inside a one-token literal such as ``im2col(3,1,1)``."""
+        tok = c[0]
+        if len(c) == 1 and isinstance(tok, Token) and tok.type.endswith("_LIT"):
+            return [Token.new_borrow_pos("INT", v, tok) for v in _INTS.findall(tok, tok.index("("))]
+        return c
+
     def clone(self, c):
-        return self._make(Clone, c, c[0])
+        return self._make(Clone, self._lit(c), c[0])
 
     def group(self, c):
-        return self._make(Group, c, c[0])
+        return self._make(Group, self._lit(c), c[0])
 
     def dot_product(self, c):
         return DotProduct(c[0] is not None)
 
     def add(self, c):
-        return self._make(Add, c, c[0])
+        return self._make(Add, self._lit(c), c[0])
 
     def cat(self, c):
-        return self._make(Cat, c, c[0])
+        return self._make(Cat, self._lit(c), c[0])
 
     def identity(self, c):
         return _IDENTITY
 
     def perm(self, c):
-        return self._make(lambda *order: Perm(tuple(order)), c, c[0])
+        return self._make(lambda *order: Perm(tuple(order)), self._lit(c), c[0])
 
     def im2col(self, c):
-        return self._make(Im2Col, c, c[0])
+        return self._make(Im2Col, self._lit(c), c[0])
 
     def col2im(self, c):
         return _COL2IM
 
     def linear(self, c):
         arg = c[0]
+        if isinstance(arg, Token) and arg.type == "LINEAR_LIT":
+            inside = arg[7:-1]
+            if inside.startswith("x"):
+                return self._construct(lambda f: Linear(factor=f), [float(inside[1:])], arg, self._text[0])
+            return self._construct(lambda w: Linear(width=w), [int(inside)], arg, self._text[0])
         if isinstance(arg, Token) and arg.type == "FACTOR":
             return self._construct(lambda f: Linear(factor=f), [float(arg[1:])], arg, self._text[0])
         return self._make(lambda w: Linear(width=w), c, arg)
@@ -179,10 +198,17 @@ class _Builder(Transformer):
 
     # -- modules -------------------------------------------------------------------------------
     def computation(self, c):
-        return self._make(Computation, c, None)
+        op = c[0]
+        if isinstance(op, _Deferred):
+            return self._make(Computation, c, None)
+        found = _COMPUTATIONS.get(op)
+        if found is None:
+            if len(_COMPUTATIONS) > 4096:
+                _COMPUTATIONS.clear()
+            found = _COMPUTATIONS[op] = Computation(op)
+        return found
 
-    def bare(self, c):
-        return self._make(Computation, c, None)
+    bare = computation
 
     def sequential(self, c):
         # n-ary: right-nested binary sequentials, built bottom-up without recursion
@@ -205,7 +231,7 @@ class _Builder(Transformer):
         text_ref = self._text
 
         def build(env: dict, ctx: _Expansion) -> Node:
-            return _expand_call(name, [_resolve(a, env, ctx) for a in args], ctx, text_ref[0])
+            return _expand_call(name, args, env, ctx, text_ref[0])
 
         return _Deferred(build)
 
@@ -258,6 +284,9 @@ class _Builder(Transformer):
     d_a = d_r1 = d_r2 = d_b
 
 
+#: computation modules are immutable values: share one per operation (bounded by distinct terminals)
+_COMPUTATIONS: dict = {}
+
 _IDENTITY, _COL2IM, _NORM, _RELU, _SOFTMAX, _POS_ENC = Identity(), Col2Im(), Norm(), Relu(), Softmax(), PosEnc()
 
 
@@ -284,13 +313,14 @@ def _branching(factor: int | None, fn: Node, rest, where: Token | None, text: st
     return Branching(fn, tuple(inner), agg)
 
 
-def _expand_call(name_tok: Token, args: list, ctx: _Expansion, text: str) -> Node:
+def _expand_call(name_tok: Token, raw_args: list, env: dict, ctx: _Expansion, text: str) -> Node:
     name = str(name_tok)
     d = ctx.defs.get(name)
     if d is None:
-        hint = _suggest(name, list(KEYWORDS) + list(ctx.defs))
-        what = "operation or definition" if name not in KEYWORDS else "use of"
-        raise _error_at(name_tok, text, f"unknown {what} {name!r}", hint)
+        shown = name if len(name) <= 40 else name[:37] + "..."
+        hint = _suggest(name[:64], list(KEYWORDS) + list(ctx.defs))
+        raise _error_at(name_tok, text, f"unknown operation or definition {shown!r}", hint)
+    args = [_resolve(a, env, ctx) for a in raw_args]
     if len(args) != len(d.params):
         raise _error_at(name_tok, text, f"{name} takes {len(d.params)} argument(s), got {len(args)}")
     key = (name, tuple(args))
@@ -364,9 +394,20 @@ def _source_of(grammar: Any) -> str:
     return load_grammar(grammar).source
 
 
+_TOKEN_NAMES = {
+    "INT": "an integer", "NAME": "a name", "FACTOR": "a factor such as x4", "SCALED": '"(scaled)"',
+    "$END": "end of input", "_COMMA": '","', "_SEQ_OPEN": '"sequential("', "_ROUTE_OPEN": '"routing["',
+    "_COMP_OPEN": '"computation<"', "CLONE_LIT": '"clone(…)"', "GROUP_LIT": '"group(…)"', "ADD_LIT": '"add(…)"',
+    "CAT_LIT": '"cat(…)"', "PERM_LIT": '"perm(…)"', "IM2COL_LIT": '"im2col(…)"', "LINEAR_LIT": '"linear(…)"',
+}
+
+
 def _readable(parser: Lark, names) -> tuple[str, ...]:
     out = []
     for name in sorted(names):
+        if name in _TOKEN_NAMES:
+            out.append(_TOKEN_NAMES[name])
+            continue
         try:
             pattern = parser.get_terminal(name).pattern
         except KeyError:
@@ -375,9 +416,8 @@ def _readable(parser: Lark, names) -> tuple[str, ...]:
         if pattern.type == "str":
             out.append(repr(pattern.value).replace("'", '"'))
         else:
-            out.append({"INT": "an integer", "NAME": "a name", "FACTOR": "a factor such as x4",
-                        "SCALED": '"(scaled)"', "$END": "end of input"}.get(name, name))
-    return tuple(dict.fromkeys(out))
+            out.append(name)
+    return tuple(sorted(dict.fromkeys(out)))
 
 
 def _syntax_error(err: UnexpectedInput, parser: Lark, text: str) -> ParseError:

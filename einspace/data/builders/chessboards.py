@@ -21,7 +21,7 @@ from ..sources import PipArchive, PipModule, log, pip_archive, pip_module
 from ..splits import SPLIT_NAMES, balanced_labels
 from .base import Built, Context, Recipe
 
-CHESS = PipModule("chess", "chess==1.11.2")
+CHESS = PipModule("chess", "chess>=1.10")
 CHESS_SDIST = PipArchive("chess", "1.11.2", sdist=True)
 MATERIALS = ("KRvKP", "KQvKR", "KPvKP", "KBvKP", "KNvKP", "KQvKP", "KRvKB", "KRvKN", "KQvKQ",
              "KRvKR", "KPvK", "KBPvK", "KRPvK", "KQvKB", "KQvKN", "KPPvK", "KNPvK")
