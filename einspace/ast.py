@@ -126,7 +126,8 @@ def _terminal(tag: int, symbol: str):
 
         def __post_init__(self):
             self._validate()
-            _finish(self, self._fields())
+            # hash(None) is address-based (differs between processes): stand in -1
+            _finish(self, tuple(-1 if v is None else v for v in self._fields()))
 
         cls._fields = _fields
         cls.__post_init__ = __post_init__

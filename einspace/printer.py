@@ -89,15 +89,14 @@ def _canonical(node: Node, out: list[str]) -> None:
 # --- compact ----------------------------------------------------------------------------------
 
 def _seq_items(node: Sequential) -> list[Module]:
+    """The items of a right-nested chain ``sequential(a, sequential(b, c))`` → ``[a, b, c]``; a
+    left-nested first child stays one item (the n-ary form means right nesting)."""
     items: list[Module] = []
-    stack: list[Module] = [node]
-    while stack:
-        n = stack.pop()
-        if isinstance(n, Sequential):
-            stack.append(n.second)
-            stack.append(n.first)
-        else:
-            items.append(n)
+    current: Module = node
+    while isinstance(current, Sequential):
+        items.append(current.first)
+        current = current.second
+    items.append(current)
     return items
 
 

@@ -1,0 +1,42 @@
+"""Compatibility with the authors' v2 printer: every real string from public studies.
+
+The corpus lives in the shared folder beside the repository; the test skips when it is absent.
+"""
+
+import json
+from pathlib import Path
+
+import pytest
+
+import einspace
+
+CORPUS = Path(__file__).resolve().parents[2] / "shared" / "corpus" / "v2_strings.jsonl"
+ENTRIES = [json.loads(line) for line in CORPUS.read_text().splitlines()] if CORPUS.exists() else []
+VALID = [e for e in ENTRIES if e["facts"].get("grammar_valid", True)]
+NETWORKS = [e for e in VALID if e["facts"].get("level") == "network"]
+
+pytestmark = pytest.mark.skipif(not ENTRIES, reason="shared corpus not available")
+
+
+@pytest.mark.parametrize("entry", VALID, ids=lambda e: e["string"][:40])
+def test_corpus_string_prints_back_byte_identical(entry):
+    tree = einspace.parse(entry["string"])
+    assert einspace.to_string(tree) == entry["string"]
+
+
+@pytest.mark.parametrize("entry", NETWORKS, ids=lambda e: e["string"][:40])
+def test_corpus_network_output_shapes(entry):
+    typed = einspace.infer(einspace.parse(entry["string"]), tuple(entry["input_shape"]))
+    assert [1, *typed.output.shape] == entry["facts"]["collector_derived_output_shape"]
+
+
+def test_corpus_counts():
+    assert len(NETWORKS) == 16
+
+
+@pytest.mark.parametrize("entry", [e for e in ENTRIES if not e["facts"].get("grammar_valid", True)],
+                         ids=lambda e: e["string"][:40])
+def test_non_grammar_strings_are_rejected_with_position(entry):
+    with pytest.raises(einspace.ParseError) as info:
+        einspace.parse(entry["string"])
+    assert info.value.line == 1 and info.value.column >= 1
