@@ -205,9 +205,10 @@ def parse_annotations(source: str, where: str = "<grammar>") -> tuple[dict, dict
     for lhs, rules in raw_rules.items():
         fixed = sum((p for _, _, p, _ in rules if p is not None), Fraction(0))
         stars = [r for r in rules if r[2] is None]
-        if fixed > 1 or (not stars and fixed != 1):
+        tolerance = Fraction(1, 10**9)  # saved files hold float reprs such as 0.3333333333333333
+        if fixed > 1 + tolerance or (not stars and abs(fixed - 1) > tolerance):
             raise GrammarError(f"{where}: probabilities of {lhs} rules sum to {float(fixed):g}, not 1")
-        share = (1 - fixed) / len(stars) if stars else Fraction(0)
+        share = max(Fraction(0), 1 - fixed) / len(stars) if stars else Fraction(0)
         productions[lhs] = tuple(Production(lhs, rhs, kind, float(p if p is not None else share))
                                  for rhs, kind, p, _ in rules)
         kinds = [p.kind for p in productions[lhs]]
@@ -221,8 +222,13 @@ def parse_annotations(source: str, where: str = "<grammar>") -> tuple[dict, dict
     return productions, {k: tuple(v) for k, v in choices.items()}
 
 
+def _syntax_lines(source: str) -> str:
+    """The Lark rules of a grammar source without comments and annotations (what the key hashes)."""
+    return "\n".join(line.rstrip() for line in source.splitlines() if line.strip() and not line.lstrip().startswith("//"))
+
+
 def _finish(g: Grammar) -> Grammar:
-    h = hashlib.sha256(g.source.encode())
+    h = hashlib.sha256(_syntax_lines(g.source).encode())
     for lhs in sorted(g.productions):
         for p in g.productions[lhs]:
             h.update(f"{p.lhs}>{p.kind}={p.prob!r};".encode())
