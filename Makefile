@@ -21,8 +21,9 @@ demo: setup
 test: setup
 	$(BIN)/python -m pytest -q
 
+# every benchmark script prints its own table (see tests/benchmarks/README.md)
 bench: setup
-	$(BIN)/python -m pytest tests/benchmarks --benchmark-enable -q -p no:randomly
+	@for f in tests/benchmarks/bench_*.py; do echo "== $$f"; $(BIN)/python $$f || exit 1; done
 
 clean:
 	rm -rf $(VENV) build dist *.egg-info
