@@ -219,8 +219,9 @@ class Perm(Terminal):
         order = self.order
         _check(isinstance(order, tuple) and all(_is_int(i) for i in order), "perm order must be a tuple of ints")
         _check(len(order) in (3, 4), f"perm needs 3 (col mode) or 4 (im mode) indices, got {len(order)}")
-        _check(sorted(order) == list(range(len(order))), f"perm{order} is not a permutation of 0..{len(order) - 1}")
-        _check(order[0] == 0, f"perm{order} must keep the batch dimension 0 first")
+        text = "perm(" + ",".join(str(i) for i in order) + ")"
+        _check(sorted(order) == list(range(len(order))), f"{text} is not a permutation of 0..{len(order) - 1}")
+        _check(order[0] == 0, f"{text} must keep the batch dimension 0 first")
 
 
 @_terminal(8, "R1")

@@ -181,7 +181,12 @@ def _tree(node: Node, input: TensorType | None) -> str:
         text = label(n)
         if typed is not None:
             info = typed.at(path)
-            src = info.input if isinstance(info.input, TensorType) else " ⊕ ".join(str(t) for t in info.input)
+            if isinstance(info.input, TensorType):
+                src = str(info.input)
+            elif len(set(info.input)) == 1:
+                src = f"{len(info.input)}×{info.input[0]}"
+            else:
+                src = " ⊕ ".join(str(t) for t in info.input)
             text += f"  {src} → {info.output}"
             if info.params:
                 text += f"  {info.params:,} params"
