@@ -1,0 +1,31 @@
+"""The interpreter: run any architecture as a ``torch.nn.Module``.
+
+* :func:`build` — evaluated AST → module (one submodule per node), optional task head;
+* :func:`summary` — the layer table (layer, output type, parameters) without torch.
+
+Modules: ``ops`` (one factory per terminal class), ``modules`` (the four containers), ``lowering``
+(patterns that run as fused PyTorch operations), ``heads`` / ``head_rules`` (task heads),
+``builder``, ``summary``. torch is imported only when :func:`build` is first called.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from .head_rules import HeadError, head_output, head_params
+from .summary import Row, Summary, summary
+
+__all__ = ["build", "summary", "Summary", "Row", "HeadError", "head_params", "head_output"]
+
+
+def build(tree: Any, input: Any, classes: int | None = None, *, lower: bool = True, dense: Any = None):
+    """Build architecture ``tree`` at input type ``input`` as a ``torch.nn.Module``.
+
+    ``classes=K`` adds a classification head (returns ``Network(backbone, head)``),
+    ``dense=(K, H, W)`` a dense-prediction head; with neither, the backbone alone. ``lower=False``
+    runs every node as written (no fused convolution or attention); both paths have the same
+    parameters and ``state_dict`` keys. Raises :class:`einspace.TypeCheckError` if ``tree`` does
+    not type-check at ``input``, :class:`HeadError` for a bad head request.
+    """
+    from .builder import build as _build
+    return _build(tree, input, classes, lower=lower, dense=dense)

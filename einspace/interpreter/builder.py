@@ -1,0 +1,104 @@
+"""Evaluated AST → torch module: one submodule per node, sizes from the type rules."""
+
+from __future__ import annotations
+
+import sys
+from typing import Callable, Union
+
+from torch import nn
+
+from .._recursion import FRAMES_PER_LEVEL, HEADROOM, deep_enough
+from ..ast import Branching, Computation, Module, Routing, Sequential
+from ..evaluator import ROOT, Typed, child_path, infer
+from ..types import TensorType
+from . import ops
+from .heads import Network, make_head
+from .lowering import lower as lower_node
+from .modules import BranchingModule, ComputationModule, RoutingModule, SequentialModule
+
+__all__ = ["build", "build_typed"]
+
+TypeLike = Union[str, TensorType, tuple, list]
+
+
+class _Builder:
+    """Builds modules top-down; lowerings wrap the finished plain module of a node."""
+
+    def __init__(self, typed: Typed, lower: bool):
+        self.typed = typed
+        self.lower = lower
+
+    def module(self, node: Module, path: str) -> nn.Module:
+        info = self.typed.at(path)
+        plain = _BUILD[type(node)](self, node, path, info.input, info.output)
+        return lower_node(plain, node, info.input) if self.lower else plain  # type: ignore[arg-type]
+
+    def terminal(self, path: str) -> nn.Module:
+        info = self.typed.at(path)
+        return ops.unary(info.node, info.input, info.output)  # type: ignore[arg-type]
+
+    def sequential(self, node: Sequential, path: str, t: TensorType, out: TensorType) -> nn.Module:
+        first = self.module(node.first, child_path(path, "first"))
+        second = self.module(node.second, child_path(path, "second"))
+        return SequentialModule(first, second, t, out)
+
+    def routing(self, node: Routing, path: str, t: TensorType, out: TensorType) -> nn.Module:
+        pre = self.terminal(child_path(path, "pre"))
+        inner = self.module(node.inner, child_path(path, "inner"))
+        post = self.terminal(child_path(path, "post"))
+        return RoutingModule(pre, inner, post, t, out)
+
+    def computation(self, node: Computation, path: str, t: TensorType, out: TensorType) -> nn.Module:
+        return ComputationModule(self.terminal(child_path(path, "op")), t, out)
+
+    def branching(self, node: Branching, path: str, t: TensorType, out: TensorType) -> nn.Module:
+        names = node.child_names()
+        fn = ops.branch_fn(node.fn, t)
+        template = len(node.branches) == 1
+        if template:  # one template, instantiated b times: each build call makes fresh weights
+            inner_path = child_path(path, "inner")
+            branches = [self.module(node.branches[0], inner_path) for _ in range(node.factor)]
+        else:
+            branches = [self.module(b, child_path(path, n)) for b, n in zip(node.branches, names[1:-1])]
+        agg_info = self.typed.at(child_path(path, names[-1]))
+        agg = ops.aggregation(node.agg, agg_info.input, agg_info.output)  # type: ignore[arg-type]
+        return BranchingModule(fn, branches, agg, template, t, out)
+
+
+_BUILD: dict[type, Callable[..., nn.Module]] = {
+    Sequential: _Builder.sequential,
+    Routing: _Builder.routing,
+    Computation: _Builder.computation,
+    Branching: _Builder.branching,
+}
+
+
+def _allow_forward_depth(depth: int) -> None:
+    """Nested modules call each other: make sure a forward pass of ``depth`` levels fits the stack."""
+    need = depth * FRAMES_PER_LEVEL + HEADROOM + 100
+    if need > sys.getrecursionlimit():
+        sys.setrecursionlimit(need)
+
+
+def build_typed(typed: Typed, classes=None, *, lower: bool = True, dense=None) -> nn.Module:
+    """Build from an already evaluated tree (see :func:`build`)."""
+    head = make_head(typed.output, classes, dense)
+    with deep_enough(typed.tree.depth):
+        backbone = _Builder(typed, lower).module(typed.tree, ROOT)
+    _allow_forward_depth(typed.tree.depth + 2)
+    return backbone if head is None else Network(backbone, head)
+
+
+def build(tree: Union[Module, str], input: TypeLike, classes: int | None = None, *, lower: bool = True,
+          dense=None) -> nn.Module:
+    """Build architecture ``tree`` at input type ``input`` as a ``torch.nn.Module``.
+
+    ``classes=K`` adds a classification head (backbone → ``Network.head``), ``dense=(K, H, W)`` a
+    dense-prediction head; with neither the backbone alone is returned. ``lower=False`` runs every
+    node as written (no fused convolutions or attention); both paths have the same parameters and
+    ``state_dict`` keys. Raises :class:`einspace.TypeCheckError` if the tree does not type-check.
+    """
+    if isinstance(tree, str):
+        from ..parser import parse
+        tree = parse(tree)
+    return build_typed(infer(tree, input), classes, lower=lower, dense=dense)

@@ -1,0 +1,202 @@
+"""The cost model is exact: predicted parameters and output type equal the built module's.
+
+Two generators: ``einspace.strategies.typed_trees`` (syntactic trees filtered by ``infer``: small
+and varied, at least 500 architectures) and ``typed_modules`` below, which builds type-correct
+trees top-down from the type rules and so reaches larger ones. Tensor sizes stay small so every
+forward pass is cheap; trees with a large predicted size are skipped.
+"""
+
+from __future__ import annotations
+
+import pytest
+import torch
+from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import strategies as st
+
+import einspace
+from einspace.ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Group, Identity, Im2Col,
+                          Linear, Norm, Perm, PosEnc, Relu, Routing, Sequential, Softmax, COL_PERMS, IM_PERMS)
+from einspace.errors import RuleViolation
+from einspace.interpreter.head_rules import head_params
+from einspace.interpreter.modules import submodule
+from einspace.rules import aggregate, apply, branch
+from einspace.strategies import input_types, typed_trees
+from einspace.types import TensorType
+
+MAX_PARAMS = 300_000
+MAX_MEMORY = 300_000
+MAX_FLOPS = 20_000_000
+
+FAST = dict(deadline=None, database=None, phases=[Phase.explicit, Phase.reuse, Phase.generate, Phase.shrink],
+            suppress_health_check=[HealthCheck.filter_too_much, HealthCheck.too_slow, HealthCheck.data_too_large])
+
+SMALL_INPUTS = input_types(max_side=10)
+
+
+@pytest.fixture(autouse=True, scope="module")
+def one_thread():
+    """Tiny tensors: one thread is fastest, and far faster than two on a busy 2-core machine."""
+    old = torch.get_num_threads()
+    torch.set_num_threads(1)
+    yield
+    torch.set_num_threads(old)
+
+
+# --- a top-down generator of type-correct trees -----------------------------------------------
+
+def _fits(op, t: TensorType) -> bool:
+    try:
+        apply(op, t)
+    except RuleViolation:
+        return False
+    return True
+
+
+_C = [Identity(), Norm(), Relu(), Softmax(), PosEnc()] + [Linear(width=w) for w in (1, 3, 8, 16)] + \
+     [Linear(factor=f) for f in (0.5, 1.0, 2.0)]
+_PERMS = [Perm(o) for o in COL_PERMS + IM_PERMS]
+_IM2COL = [Im2Col(k, s, p, d) for k, s, p, d in ((1, 1, 0, 1), (1, 2, 0, 1), (2, 2, 0, 1), (3, 1, 1, 1), (3, 2, 1, 1),
+                                                (2, 1, 0, 1), (3, 1, 2, 2), (4, 4, 0, 1))]
+_R1 = [Identity()] + _PERMS + _IM2COL
+_R2 = [Identity(), Col2Im()] + _PERMS
+_B = [Clone(b) for b in (2, 4, 8)] + [Group(b, d) for b in (2, 4) for d in (1, 2, 3)]
+
+
+def _aggs(b: int) -> list:
+    out = [Add(b)] + [Cat(b, d) for d in (1, 2, 3)]
+    return out + [DotProduct(False), DotProduct(True)] if b == 2 else out
+
+
+@st.composite
+def _module(draw, t: TensorType, budget: int):
+    """(tree, output type) for input ``t``, with at most about ``budget`` computation leaves."""
+    kinds = ["computation"] if budget <= 1 else ["computation", "sequential", "routing", "branching", "branching"]
+    kind = draw(st.sampled_from(kinds))
+    if kind == "sequential":
+        first, mid = draw(_module(t, budget // 2))
+        second, out = draw(_module(mid, budget - budget // 2))
+        return Sequential(first, second), out
+    if kind == "routing":
+        pre = draw(st.sampled_from([op for op in _R1 if _fits(op, t)]))
+        inner, mid = draw(_module(apply(pre, t), budget - 1))
+        post = draw(st.sampled_from([op for op in _R2 if _fits(op, mid)]))
+        return Routing(pre, inner, post), apply(post, mid)
+    if kind == "branching":
+        fns = []
+        for fn in _B:
+            try:
+                branch(fn, t)
+                fns.append(fn)
+            except RuleViolation:
+                pass
+        fn = draw(st.sampled_from(fns))
+        bt = branch(fn, t)
+        n = 2 if fn.b == 2 else 1
+        parts = [draw(_module(bt, max(1, (budget - 1) // n))) for _ in range(n)]
+        types = [p[1] for p in parts] if n == 2 else [parts[0][1]] * fn.b
+        aggs = []
+        for agg in _aggs(fn.b):
+            try:
+                aggs.append((agg, aggregate(agg, types, fn.b)))
+            except RuleViolation:
+                pass
+        if aggs:
+            agg, out = draw(st.sampled_from(aggs))
+            return Branching(fn, tuple(p[0] for p in parts), agg), out
+        # no aggregation fits these branches: fall back to a leaf
+    op = draw(st.sampled_from([op for op in _C if _fits(op, t)]))
+    return Computation(op), apply(op, t)
+
+
+@st.composite
+def typed_modules(draw, max_leaves: int = 16, inputs=SMALL_INPUTS):
+    """(tree, input type) pairs, type-correct by construction (checked again by ``infer``)."""
+    t = draw(inputs)
+    tree, out = draw(_module(t, draw(st.integers(2, max_leaves))))
+    if not isinstance(tree, (Sequential, Routing, Branching)):
+        tree = Sequential(tree, Computation(Identity()))  # the root is never a bare computation
+    return tree, t
+
+
+# --- the property -------------------------------------------------------------------------------
+
+COUNTER = {"typed_trees": 0, "typed_modules": 0}
+
+
+def small(typed) -> bool:
+    return typed.params <= MAX_PARAMS and typed.memory <= MAX_MEMORY and typed.flops <= MAX_FLOPS
+
+
+def check_exact(tree, t: TensorType, *, per_node: bool = False, lower: bool = True) -> None:
+    typed = einspace.infer(tree, t)
+    assume(small(typed))
+    _check_built(tree, t, typed, per_node=per_node, lower=lower)
+
+
+def _check_built(tree, t: TensorType, typed, *, per_node: bool = False, lower: bool = True) -> None:
+    net = einspace.build(tree, t, lower=lower).eval()
+    assert sum(p.numel() for p in net.parameters()) == typed.params
+    x = torch.randn(2, *t.shape)
+    with torch.no_grad():
+        y = net(x)
+    assert tuple(y.shape) == (2, *typed.output.shape)
+    assert y.dim() == typed.output.rank
+    if per_node:
+        for info in typed.nodes:
+            if isinstance(info.node, (Sequential, Routing, Branching, Computation)):
+                module = submodule(net, info.path)
+                assert sum(p.numel() for p in module.parameters()) == info.params, info.path
+
+
+@settings(**FAST, max_examples=520)
+@given(typed_trees(max_leaves=8, inputs=SMALL_INPUTS))
+def test_predicted_params_and_output_equal_built_typed_trees(pair):
+    tree, t = pair
+    check_exact(tree, t, per_node=True)
+    COUNTER["typed_trees"] += 1
+
+
+@settings(**FAST, max_examples=300)
+@given(typed_modules(max_leaves=24))
+def test_predicted_params_and_output_equal_built_constructed(pair):
+    tree, t = pair
+    check_exact(tree, t, per_node=True)
+    COUNTER["typed_modules"] += 1
+
+
+def test_at_least_500_architectures_checked():
+    """Runs after the property above in file order: the normal run really checked 500 or more."""
+    if COUNTER["typed_trees"] == 0:
+        pytest.skip("the typed_trees property did not run in this session")
+    assert COUNTER["typed_trees"] >= 500
+
+
+@settings(**FAST, max_examples=60)
+@given(typed_modules(max_leaves=10), st.integers(1, 7))
+def test_head_params_predicted(pair, classes):
+    tree, t = pair
+    typed = einspace.infer(tree, t)
+    assume(small(typed))
+    net = einspace.build(tree, t, classes=classes).eval()
+    assert sum(p.numel() for p in net.parameters()) == typed.params + head_params(typed.output, classes)
+    with torch.no_grad():
+        assert tuple(net(torch.randn(2, *t.shape)).shape) == (2, classes)
+
+
+@settings(**FAST, max_examples=40)
+@given(typed_modules(max_leaves=10), st.tuples(st.integers(1, 3), st.integers(1, 9), st.integers(1, 9)))
+def test_dense_head_params_predicted(pair, target):
+    tree, t = pair
+    typed = einspace.infer(tree, t)
+    assume(small(typed))
+    net = einspace.build(tree, t, dense=target).eval()
+    assert sum(p.numel() for p in net.parameters()) == typed.params + head_params(typed.output, dense=target)
+    with torch.no_grad():
+        assert tuple(net(torch.randn(2, *t.shape)).shape) == (2, *target)
+
+
+@pytest.mark.parametrize("name", einspace.seeds.names())
+def test_every_seed_exact(name):
+    info = einspace.seeds.info(name)
+    typed = einspace.infer(einspace.seeds.load(name), info.input)
+    _check_built(einspace.seeds.load(name), einspace.as_type(info.input), typed, per_node=True)
