@@ -123,7 +123,8 @@ def channel_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
     if x.ndim < 2 or len(x) == 0:
         raise DataError(f"cannot compute channel statistics of an array of shape {x.shape}")
     axes = (0,) + tuple(range(2, x.ndim))
-    total = np.zeros(x.shape[1]); total_sq = np.zeros(x.shape[1])
+    total = np.zeros(x.shape[1])
+    total_sq = np.zeros(x.shape[1])
     for start in range(0, len(x), 4096):
         chunk = x[start:start + 4096].astype(np.float64)
         total += chunk.sum(axis=axes)

@@ -159,6 +159,8 @@ def deb_root(pkg: DebPackage, cache: Path) -> Path:
     if proc.returncode != 0:
         raise SourceError(f"could not unpack {debs[-1]}: {proc.stderr.strip()[-500:]}")
     marker.write_text(debs[-1].name + "\n")
+    for deb in debs:
+        deb.unlink()      # the unpacked tree is what we read; keep the cache small
     return target
 
 

@@ -170,6 +170,8 @@ def make(ctx: Context) -> Built:
     works = corpus(ctx)
     splits, assignment = compose_authors(works, ctx.sizes, ctx.rng("gutenberg"))
     notes = {"works": assignment,
+             "window_pools": {a: [sum(max(0, len(works[a][w]) - 2) for w in part)
+                                  for part in assignment[a]] for a in AUTHORS},
              "windows": {a: sum(max(0, len(w) - 2) for w in works[a].values()) for a in AUTHORS}}
     return Built(splits, AUTHORS, notes)
 

@@ -88,7 +88,8 @@ def _zulu(ctx: Context) -> set[str]:
 
 
 WORD_LISTS = (
-    WordList("english", "Debian wamerican (SCOWL)", _dict_file("wamerican", "usr/share/dict/american-english")),
+    WordList("english", "Debian wamerican (SCOWL)",
+             _dict_file("wamerican", "usr/share/dict/american-english")),
     WordList("dutch", "Debian wdutch (OpenTaal)", _dict_file("wdutch", "usr/share/dict/dutch")),
     WordList("german", "Debian wngerman", _dict_file("wngerman", "usr/share/dict/ngerman")),
     WordList("spanish", "Debian wspanish", _dict_file("wspanish", "usr/share/dict/spanish")),
