@@ -16,7 +16,8 @@ from hypothesis import strategies as st
 import einspace
 from einspace.ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Group, Identity, Im2Col,
                           Linear, Norm, Perm, PosEnc, Relu, Routing, Sequential, Softmax, COL_PERMS, IM_PERMS)
-from einspace.errors import RuleViolation
+from einspace.ast import Module
+from einspace.errors import RuleViolation, TypeCheckError
 from einspace.interpreter.head_rules import head_params
 from einspace.interpreter.modules import submodule
 from einspace.rules import aggregate, apply, branch
@@ -67,11 +68,63 @@ def _aggs(b: int) -> list:
     return out + [DotProduct(False), DotProduct(True)] if b == 2 else out
 
 
+def _swap(t: TensorType) -> Perm:
+    return Perm((0, 2, 1) if t.mode == "col" else (0, 1, 3, 2))
+
+
+def _head(t: TensorType, e: int, v: Module, scaled: bool, outer: bool) -> Branching:
+    """An attention head softmax(Q K^T) V with linear Q, K of width ``e`` and value module ``v``."""
+    lin = Computation(Linear(width=e))
+    scores = Sequential(Branching(Clone(2), (lin, Routing(Identity(), lin, _swap(t))), DotProduct(scaled)),
+                        Computation(Softmax()))
+    return Branching(Clone(2), (scores, v), DotProduct(outer))
+
+
+@st.composite
+def _motif(draw, t: TensorType, budget: int):
+    """A pattern the interpreter lowers (convolution, residual, attention...), with random parts."""
+    kinds = ["residual", "attention"] + (["conv", "along"] if t.mode == "im" else ["along", "multihead"])
+    kind = draw(st.sampled_from(kinds))
+    lin = Computation(Linear(width=draw(st.sampled_from([2, 3, 5]))))
+    if kind == "conv":
+        pre = draw(st.sampled_from([op for op in _IM2COL if _fits(op, t)]))
+        post = draw(st.sampled_from([Col2Im(), Identity(), Perm((0, 2, 1))]))
+        tree = Routing(pre, lin, post)
+    elif kind == "along":
+        pairs = [((0, 2, 1), (0, 2, 1))] if t.mode == "col" else \
+            [((0, 2, 3, 1), (0, 3, 1, 2)), ((0, 1, 3, 2), (0, 1, 3, 2)), ((0, 3, 1, 2), (0, 2, 3, 1))]
+        pre, post = draw(st.sampled_from(pairs))
+        tree = Routing(Perm(pre), lin, Perm(post))
+    elif kind == "residual":
+        body, out = draw(_module(t, budget - 1))
+        if out != t:
+            body = Sequential(Computation(Norm()), Computation(Relu()))
+        tree = Branching(Clone(2), (body, Computation(Identity())) if draw(st.booleans())
+                         else (Computation(Identity()), body), Add(2))
+    else:
+        e = draw(st.sampled_from([1, 2, 4]))
+        scaled, outer = draw(st.booleans()), draw(st.booleans())
+        if kind == "attention":
+            v, _ = draw(_module(t, budget - 1))
+            tree = _head(t, e, v, scaled, outer)
+        else:
+            b = draw(st.sampled_from([2, 4]))
+            head = _head(t, e, Computation(Linear(width=draw(st.sampled_from([1, 3])))), scaled, outer)
+            tree = Branching(Clone(b), (head,) * (2 if b == 2 else 1), Cat(b, draw(st.sampled_from([1, 2]))))
+    try:
+        return tree, einspace.infer(tree, t).output
+    except TypeCheckError:
+        return Computation(Identity()), t
+
+
 @st.composite
 def _module(draw, t: TensorType, budget: int):
     """(tree, output type) for input ``t``, with at most about ``budget`` computation leaves."""
-    kinds = ["computation"] if budget <= 1 else ["computation", "sequential", "routing", "branching", "branching"]
+    kinds = ["computation"] if budget <= 1 else \
+        ["computation", "sequential", "routing", "branching", "branching", "motif"]
     kind = draw(st.sampled_from(kinds))
+    if kind == "motif":
+        return draw(_motif(t, budget))
     if kind == "sequential":
         first, mid = draw(_module(t, budget // 2))
         second, out = draw(_module(mid, budget - budget // 2))
