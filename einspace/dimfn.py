@@ -13,15 +13,16 @@ the path from the root to the change.
 
 from __future__ import annotations
 
-from typing import Callable, Optional, Union
+from typing import Callable, NamedTuple, Optional, Union
 
 from ._recursion import deep_enough
 from .ast import Branching, Computation, Module, Routing, Sequential
 from .errors import RuleViolation
-from .rules import aggregate, apply, branch
+from .rules import agg_flops, aggregate, apply, branch, op_flops, op_memory, op_params
 from .types import TensorType, as_type
 
-__all__ = ["output_type", "try_output_type", "defined", "dimension_function", "clear_cache", "CACHE_LIMIT"]
+__all__ = ["output_type", "try_output_type", "defined", "dimension_function", "clear_cache", "CACHE_LIMIT",
+           "Attrs", "attributes"]
 
 TypeLike = Union[str, TensorType, tuple, list]
 
@@ -34,6 +35,7 @@ _cache: dict[tuple[Module, TensorType], Union[TensorType, RuleViolation]] = {}
 def clear_cache() -> None:
     """Forget every memoised evaluation (memory only; results never go stale: trees are values)."""
     _cache.clear()
+    _attr_cache.clear()
 
 
 def _eval(node: Module, t: TensorType, memo: bool) -> Union[TensorType, RuleViolation]:
@@ -126,3 +128,92 @@ def dimension_function(tree: Module, *, memo: bool = False) -> Callable[[TypeLik
 
     f.__doc__ = "dimension function of a subtree: input type -> output type or None"
     return f
+
+
+# --- the dimension function with its cost attributes ----------------------------------------------
+
+class Attrs(NamedTuple):
+    """Output type and the evaluator's totals for one instance of a subtree at one input type."""
+
+    output: TensorType
+    params: int
+    flops: int
+    memory: int
+
+
+_attr_cache: dict[tuple[Module, TensorType], Union[Attrs, RuleViolation]] = {}
+
+
+def _attrs(node: Module, t: TensorType) -> Union[Attrs, RuleViolation]:
+    key = (node, t)
+    hit = _attr_cache.get(key)
+    if hit is not None:
+        return hit
+    try:
+        out: Union[Attrs, RuleViolation] = _ATTR_RULES[type(node)](node, t)
+    except RuleViolation as err:
+        out = err
+    if len(_attr_cache) >= CACHE_LIMIT:
+        _attr_cache.clear()
+    _attr_cache[key] = out
+    return out
+
+
+def _need_attrs(result: Union[Attrs, RuleViolation]) -> Attrs:
+    if isinstance(result, RuleViolation):
+        raise result
+    return result
+
+
+def _a_computation(node: Computation, t: TensorType) -> Attrs:
+    out = apply(node.op, t)
+    return Attrs(out, op_params(node.op, t, out), op_flops(node.op, t, out), op_memory(node.op, out))
+
+
+def _a_sequential(node: Sequential, t: TensorType) -> Attrs:
+    a = _need_attrs(_attrs(node.first, t))
+    b = _need_attrs(_attrs(node.second, a.output))
+    return Attrs(b.output, a.params + b.params, a.flops + b.flops, a.memory + b.memory)
+
+
+def _a_routing(node: Routing, t: TensorType) -> Attrs:
+    a = apply(node.pre, t)
+    inner = _need_attrs(_attrs(node.inner, a))
+    out = apply(node.post, inner.output)
+    return Attrs(out, inner.params,
+                 inner.flops + op_flops(node.pre, t, a) + op_flops(node.post, inner.output, out),
+                 inner.memory + op_memory(node.pre, a) + op_memory(node.post, out))
+
+
+def _a_branching(node: Branching, t: TensorType) -> Attrs:
+    bt = branch(node.fn, t)
+    b = node.factor
+    reps = 1 if len(node.branches) == 2 else b
+    params = flops = memory = 0
+    outs = []
+    for inner in node.branches:
+        x = _need_attrs(_attrs(inner, bt))
+        outs.append(x.output)
+        params, flops, memory = params + x.params * reps, flops + x.flops * reps, memory + x.memory * reps
+    types = outs if reps == 1 else outs * b
+    out = aggregate(node.agg, types, b)
+    return Attrs(out, params, flops + agg_flops(node.agg, types, out),
+                 memory + op_memory(node.agg, out) + op_memory(node.fn, bt, b))
+
+
+_ATTR_RULES: dict[type, Callable[[Module, TensorType], Attrs]] = {
+    Computation: _a_computation,  # type: ignore[dict-item]
+    Sequential: _a_sequential,  # type: ignore[dict-item]
+    Routing: _a_routing,  # type: ignore[dict-item]
+    Branching: _a_branching,  # type: ignore[dict-item]
+}
+
+
+def attributes(tree: Module, input: TypeLike) -> Attrs:
+    """Output type, parameters, FLOPs and activation memory (as :func:`einspace.infer` counts them),
+    memoised per (subtree, type); raises :class:`RuleViolation` where the tree is undefined."""
+    t = as_type(input)
+    if tree.depth < 200:
+        return _need_attrs(_attrs(tree, t))
+    with deep_enough(tree.depth):
+        return _need_attrs(_attrs(tree, t))

@@ -87,6 +87,16 @@ class QA:
     def __sub__(self, other: "QA") -> "QA":
         return self + (-other)
 
+    def content(self) -> Fraction:
+        """The largest rational g with f(v)/g an integer for every v ≥ 1 (0 if f is 0 everywhere).
+
+        Each residue class is an arithmetic progression f(v₀) + k·slope·L, whose terms have gcd
+        gcd(f(v₀), slope·L)."""
+        g = Fraction(0)
+        for r in range(1, self.period + 1):
+            g = _frac_gcd(_frac_gcd(g, self(r)), self.slope * self.period)
+        return g
+
     def scale(self, c) -> "QA":
         c = Fraction(c)
         return QA.make(self.slope * c, (o * c for o in self.offsets))
@@ -149,6 +159,11 @@ class QA:
             if all(Fraction((a_int * r + b) // q) + e - self.slope * r == self.offsets[r] for r in range(q)):
                 return a_int, b, q, e
         return None
+
+
+def _frac_gcd(a: Fraction, b: Fraction) -> Fraction:
+    den = a.denominator * b.denominator // math.gcd(a.denominator, b.denominator)
+    return Fraction(math.gcd(int(a * den), int(b * den)), den)
 
 
 def _num(x: Fraction) -> str:

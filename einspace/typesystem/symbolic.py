@@ -80,6 +80,13 @@ class Sym:
     def variables(self) -> tuple[str, ...]:
         return tuple(v for v, _ in self.factors)
 
+    def content(self) -> Fraction:
+        """A rational g such that the size is an integer multiple of g at every input (see QA.content)."""
+        g = abs(self.coef)
+        for _, f in self.factors:
+            g *= f.content()
+        return g
+
     def univariate(self, what: str) -> tuple[Optional[str], QA]:
         """(variable or None, QA) of a Sym with at most one factor; Unsupported otherwise."""
         if not self.factors:
@@ -185,7 +192,11 @@ def _zero(h: QA) -> PSet:
     return PSet.tabulate(member, start, 1)
 
 
-def cond_at_least(x: Sym, k: int) -> Cond:
+def cond_at_least(x: Sym, k: int, *, is_size: bool = False) -> Cond:
+    """x ≥ k. With ``is_size`` (x is the size of a tensor already typed), k ≤ 1 holds trivially:
+    sizes are positive wherever the earlier conditions hold."""
+    if is_size and k <= 1:
+        return True
     var, f = x.univariate("a size bound")
     if var is None:
         return f.offsets[0] >= k
@@ -193,11 +204,19 @@ def cond_at_least(x: Sym, k: int) -> Cond:
 
 
 def cond_divisible(x: Sym, b: int) -> Cond:
+    if _multiple_of(x, b):
+        return True
     var, f = x.univariate("divisibility")
     if var is None:
         c = f.offsets[0]
         return c.denominator == 1 and c.numerator % b == 0
     return var, _divisible(f, b)
+
+
+def _multiple_of(x: Sym, q: Fraction | int) -> bool:
+    """Whether x is an integer multiple of q at every input (from its content)."""
+    c = x.content()
+    return c != 0 and (c / q).denominator == 1
 
 
 def cond_equal(x: Sym, y: Sym) -> Cond:
@@ -281,7 +300,7 @@ def _im2col(op: Im2Col, t: SymType, dom: Validity) -> SymType:
     span = op.d * (op.k - 1) + 1
     grid = []
     for x in (h, w):
-        dom.require(cond_at_least(x, span - 2 * op.p))
+        dom.require(cond_at_least(x, span - 2 * op.p, is_size=True))
         grid.append(s_add(s_floordiv(s_add(x, Sym.const(2 * op.p - span)), op.s), Sym.const(1)))
     gh, gw = grid
     return SymType("col", (s_mul(gh, gw), s_scale(c, op.k * op.k)), (gh, gw))
@@ -307,11 +326,11 @@ def _linear(op: Linear, t: SymType, dom: Validity) -> SymType:
         f = Fraction(op.factor)  # a float is a dyadic rational; int(last*F) is exact while bits suffice
         if f.numerator.bit_length() > FACTOR_BITS:
             raise Unsupported(f"linear(x{op.factor}): float rounding of the width is not modelled")
-        if f.denominator == 1:
-            out = s_scale(last, f)
+        if f.denominator == 1 or _multiple_of(s_scale(last, f), 1):
+            out = s_scale(last, f)  # exact: F·last is a positive integer wherever last is a size
         else:
             out = s_floordiv(s_scale(last, f.numerator), f.denominator)
-        dom.require(cond_at_least(out, 1))
+            dom.require(cond_at_least(out, 1))
     return SymType(t.mode, t.shape[:-1] + (out,), t.grid)
 
 
