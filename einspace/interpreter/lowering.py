@@ -386,5 +386,18 @@ def lower(plain: nn.Module, node: Module, t: TensorType) -> nn.Module:
 
 
 def lowered_names(net: nn.Module) -> dict[str, str]:
-    """Submodule name -> lowering name, for every lowered module in ``net``."""
-    return {name: type(m).lowering for name, m in net.named_modules() if hasattr(type(m), "lowering")}
+    """Submodule name -> lowering name, for every lowered module whose forward actually runs.
+
+    Modules inside a fused multi-head attention are lowered too but superseded by it; they are left out.
+    """
+    found: dict[str, str] = {}
+    fused: list[str] = []
+    for name, m in net.named_modules():
+        if any(name.startswith(f + ".") for f in fused):
+            continue
+        kind = getattr(type(m), "lowering", None)
+        if kind is not None:
+            found[name] = kind
+            if kind == "multihead":
+                fused.append(name)
+    return found

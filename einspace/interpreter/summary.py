@@ -79,14 +79,16 @@ class Summary:
     __repr__ = __str__
 
 
+_LABELS = {
+    Computation: lambda n: terminal_text(n.op),
+    Routing: lambda n: f"routing[{terminal_text(n.pre)}, …, {terminal_text(n.post)}]",
+    Branching: lambda n: f"branching({n.factor}){{{terminal_text(n.fn)}, …, {terminal_text(n.agg)}}}",
+    Sequential: lambda n: "sequential",
+}
+
+
 def _label(node: Module) -> str:
-    if isinstance(node, Computation):
-        return terminal_text(node.op)
-    if isinstance(node, Routing):
-        return f"routing[{terminal_text(node.pre)}, …, {terminal_text(node.post)}]"
-    if isinstance(node, Branching):
-        return f"branching({node.factor}){{{terminal_text(node.fn)}, …, {terminal_text(node.agg)}}}"
-    return "sequential"
+    return _LABELS[type(node)](node)
 
 
 def _rows(typed: Typed, max_depth: int | None) -> list[Row]:
