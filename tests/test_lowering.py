@@ -200,3 +200,11 @@ def test_lowered_equals_plain_on_random_architectures(sample):
         y1, y2 = lowered(x), plain(x)
     scale = max(1.0, float(y2[torch.isfinite(y2)].abs().max())) if torch.isfinite(y2).any() else 1.0
     torch.testing.assert_close(y1, y2, rtol=1e-7, atol=1e-9 * scale, equal_nan=True)
+
+
+def test_lowered_names_of_the_paper_seeds():
+    from collections import Counter
+    count = lambda name: Counter(lowered_names(einspace.build(einspace.seeds.load(name), "3x32x32")).values())  # noqa: E731
+    assert count("resnet18") == {"conv": 21, "residual": 5}
+    assert count("vit") == {"conv": 1, "multihead": 4, "residual": 8}  # heads fused into each multihead
+    assert count("mlp_mixer") == {"conv": 1, "residual": 8}
