@@ -13,12 +13,14 @@ from einspace.strategies import trees
 
 RESNETISH = parse("""
 let conv(c) = routing[im2col(3,1,1), computation<linear(c)>, col2im]
-let block(c) = sequential(branching(2){clone(2), sequential(conv(c), norm, relu, conv(c), norm), identity, add(2)}, relu)
+let block(c) = sequential(branching(2){clone(2), sequential(conv(c), norm, relu, conv(c), norm), identity, add(2)},
+                          relu)
 sequential(conv(16), norm, relu, block(16), routing[im2col(3,2,1), linear(32), col2im], block(32))
 """)
 MIXERISH = parse("""
 sequential(routing[im2col(4,4,0), linear(32), identity], pos_enc,
-  branching(2){clone(2), sequential(norm, routing[perm(0,2,1), sequential(linear(x2), relu, linear(x0.5)), perm(0,2,1)]),
+  branching(2){clone(2), sequential(norm,
+                 routing[perm(0,2,1), sequential(linear(x2), relu, linear(x0.5)), perm(0,2,1)]),
                identity, add(2)},
   branching(4){clone(4), sequential(linear(16), softmax), cat(4,2)})
 """)

@@ -56,12 +56,14 @@ def test_paper_figure_two():
 
 
 def test_stride_matters():
-    assert not type_equivalent("routing[im2col(3,2,1), linear(8), col2im]", "routing[im2col(3,1,1), linear(8), col2im]")
+    s2, s1 = "routing[im2col(3,2,1), linear(8), col2im]", "routing[im2col(3,1,1), linear(8), col2im]"
+    assert not type_equivalent(s2, s1)
     assert type_equivalent("routing[im2col(3,2,1), linear(8), col2im]", "routing[im2col(5,2,2), linear(8), col2im]")
 
 
 def test_linear_width_matters():
-    assert not type_equivalent("routing[im2col(3,1,1), linear(8), col2im]", "routing[im2col(3,1,1), linear(16), col2im]")
+    narrow, wide = "routing[im2col(3,1,1), linear(8), col2im]", "routing[im2col(3,1,1), linear(16), col2im]"
+    assert not type_equivalent(narrow, wide)
 
 
 # --- relations on small examples --------------------------------------------------------------

@@ -18,10 +18,10 @@ from ..ast import Module
 from ..dimfn import try_output_type
 from ..types import TensorType
 from .quasi import PSet
-from .symbolic import VARIABLES, Sym, SymbolicFunction, SymType, Unsupported, symbolic_function
+from .symbolic import VARIABLES, Sym, SymbolicFunction, Unsupported, symbolic_function
 
 __all__ = ["InputBox", "Decision", "DEFAULT_BOX", "decide_type_equivalence", "decide_forward_compatibility",
-           "symbolic_or_none"]
+           "symbolic_or_none", "describe_function"]
 
 MODES = ("im", "col")
 
@@ -261,5 +261,3 @@ def describe_function(tree: Module) -> list[str]:
         lines.append(f.describe() if f is not None else f"{mode}: not symbolic ({why})")
     return lines
 
-
-__all__ += ["describe_function", "SymType"]
