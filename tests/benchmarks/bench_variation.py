@@ -2,9 +2,10 @@
 
 Run:  python tests/benchmarks/bench_variation.py [--quick]   (or `make bench`); prints a table.
 
-Every rate comes with a baseline measured in the same run: one full type check of the parent (``einspace.infer``) — what validating a child from scratch costs,
-and far less than the original code's forward pass per attempt. The ratio column is the cost of
-one variation in units of that baseline (below 1: cheaper than re-typing the parent once).
+Every rate comes with a baseline measured in the same run: one full type check of the parent
+(``einspace.infer``) — what validating a child from scratch costs, and far less than the
+original code's forward pass per attempt. The ratio column is the cost of one variation in units
+of that baseline (below 1: cheaper than re-typing the parent once).
 
 Goal (DESIGN §6): at least 1,000 valid mutations per second of the ResNet18 seed.
 """
