@@ -261,6 +261,19 @@ def _pick(chooser: Chooser, weights: list[float]) -> int:
 FREE_DRAWS = 4
 
 
+def _flexible(info: Typed, at: NodeInfo, root_ok) -> bool:
+    """Whether the rest of the tree accepts some output type other than the node's own, probed with
+    each size of that type grown by one and doubled. Where it does not (a residual branch, say),
+    free draws would almost all be refused, so the type-preserving draw is made directly."""
+    out = at.output
+    for i, size in enumerate(out.shape):
+        for new in (size + 1, 2 * size):
+            probe = TensorType(out.mode, out.shape[:i] + (new,) + out.shape[i + 1:], out.grid)
+            if downstream_ok(info, at.path, probe, root_ok):
+                return True
+    return False
+
+
 def _resample_module(info: Typed, at: NodeInfo, chooser: Chooser, grammar: Grammar, budget: Budget,
                      preserve_type: bool) -> Optional[Module]:
     """A new subtree for the module at ``at``: valid where it stands, different from the old one.
@@ -278,8 +291,8 @@ def _resample_module(info: Typed, at: NodeInfo, chooser: Chooser, grammar: Gramm
     sub = _sub_budget(budget, info, at)
     if (sub.max_nodes is not None and sub.max_nodes < 2) or (sub.max_depth is not None and sub.max_depth < 2):
         return None
-    if not preserve_type:
-        root_ok = (lambda o: _output_fits(budget, o)) if budget.output_mode or budget.output_shape else None
+    root_ok = (lambda o: _output_fits(budget, o)) if budget.output_mode or budget.output_shape else None
+    if not preserve_type and _flexible(info, at, root_ok):
         for _ in range(FREE_DRAWS):
             try:
                 got = sample_typed(at.input, symbol=symbol, chooser=chooser, grammar=grammar, budget=sub,
