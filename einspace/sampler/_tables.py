@@ -1,0 +1,239 @@
+"""The PCFG of a grammar compiled for sampling, with the valid options of every tensor type memoised.
+
+The grammar's ``//@`` annotations are the only source: production probabilities per left-hand
+symbol and the weighted choice sets. For a tensor type the valid options of each symbol are found
+once with :mod:`einspace.rules` (the same rules the evaluator applies) and cached together with
+their output types and costs, so a decision during sampling is a dictionary look-up plus a budget
+comparison. Option lists keep the grammar file's order (the chooser sees a stable order; option 0
+is the simplest, which is what Hypothesis shrinks towards).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import NamedTuple, Sequence
+
+from ..ast import Add, Cat, Col2Im, Computation, Identity, Im2Col, Terminal
+from ..errors import RuleViolation
+from ..grammar import Grammar
+from ..rules import agg_flops, aggregate, apply, branch, op_flops, op_memory, op_params
+from ..types import TensorType
+
+__all__ = ["Tables", "tables_for", "KIND_ORDER"]
+
+#: kinds in the order the chooser sees them (simplest first, for shrinking)
+KIND_ORDER = ("computation", "sequential", "routing", "branching")
+
+#: per-type option memo size (entries per table); cleared when full so memory stays flat
+MEMO_LIMIT = 1 << 15
+
+
+class CompOpt(NamedTuple):
+    node: Computation
+    out: TensorType
+    params: int
+    flops: int
+    memory: int
+
+
+class RouteOpt(NamedTuple):
+    op: Terminal
+    out: TensorType
+    flops: int
+    memory: int
+
+
+class BranchOpt(NamedTuple):
+    fn: Terminal
+    out: TensorType      # the type every branch receives
+    factor: int
+    memory: int          # clone copies (0 for a group: a view)
+
+
+class AggOpt(NamedTuple):
+    agg: Terminal
+    out: TensorType
+    flops: int
+    memory: int
+
+
+class Options(NamedTuple):
+    """Valid options at one type, their weights, the largest cost among them (fast budget test),
+    and the options ordered cheapest first with one per output type (the witness search order)."""
+    items: tuple
+    weights: tuple
+    max_params: int
+    max_flops: int
+    max_memory: int
+    cheap: tuple
+    keep: tuple  # the cheapest type-preserving option and any mode-changing ones (short witnesses)
+
+
+_EMPTY = Options((), (), 0, 0, 0, (), ())
+
+
+def _cost(item) -> tuple:
+    return (item.memory, getattr(item, "flops", 0), getattr(item, "params", 0))
+
+
+def _options(items: list, weights: list, t: TensorType | None = None) -> Options:
+    if not items:
+        return _EMPTY
+    cheap: dict = {}
+    for i in sorted(items, key=_cost):
+        cheap.setdefault(i.out, i)
+    ordered = tuple(cheap.values())
+    keep = tuple(i for i in ordered if i.out == t or (t is not None and i.out.mode != t.mode))
+    return Options(tuple(items), tuple(weights),
+                   max(getattr(i, "params", 0) for i in items),
+                   max(getattr(i, "flops", 0) for i in items),
+                   max(i.memory for i in items),
+                   ordered, keep or ordered)
+
+
+class _Memo(OrderedDict):
+    """A dict that forgets everything when it reaches ``MEMO_LIMIT`` entries (flat memory)."""
+
+    def put(self, key, value):
+        if len(self) >= MEMO_LIMIT:
+            self.clear()
+        self[key] = value
+        return value
+
+
+class Tables:
+    """Sampling tables of one grammar."""
+
+    def __init__(self, grammar: Grammar):
+        self.grammar = grammar
+        self.key = grammar.key
+        self.kinds = {lhs: tuple((k, grammar.probability(lhs, k)) for k in KIND_ORDER
+                                 if grammar.probability(lhs, k) > 0)
+                      for lhs in ("S", "M")}
+        ch = grammar.choices
+        self.c_choices = tuple((Computation(c.node), c.weight) for c in ch["C"] if c.weight > 0)
+        self.r1_choices = tuple((c.node, c.weight) for c in ch["R1"] if c.weight > 0)
+        self.r2_choices = tuple((c.node, c.weight) for c in ch["R2"] if c.weight > 0)
+        self.b_choices = tuple((c.node, c.weight) for c in ch["B"] if c.weight > 0)
+        self.a_choices = tuple((c.node, c.weight) for c in ch["A"] if c.weight > 0)
+        self.has_col2im = any(isinstance(op, Col2Im) for op, _ in self.r2_choices)
+        self.has_im2col = any(isinstance(op, Im2Col) for op, _ in self.r1_choices)
+        self.factors = tuple(sorted({fn.b for fn, _ in self.b_choices}))
+        # identity computation/routing and add(b) for every factor: then free witnesses always exist
+        self.trivial = (any(isinstance(c.op, Identity) for c, _ in self.c_choices)
+                        and any(isinstance(op, Identity) for op, _ in self.r1_choices)
+                        and any(isinstance(op, Identity) for op, _ in self.r2_choices)
+                        and all(any(isinstance(a, Add) and a.b == f for a, _ in self.a_choices) for f in self.factors))
+        self.free_needs: dict = {}  # the sampler's "no constraint" needs per copies level
+        self._comp = _Memo()
+        self._pre = _Memo()
+        self._post = _Memo()
+        self._branch = _Memo()
+        self._agg = _Memo()
+
+    # --- per-type options ---------------------------------------------------------------------
+
+    def comp(self, t: TensorType) -> Options:
+        got = self._comp.get(t)
+        if got is not None:
+            return got
+        items, weights = [], []
+        for node, w in self.c_choices:
+            op = node.op
+            try:
+                out = apply(op, t)
+            except RuleViolation:
+                continue
+            items.append(CompOpt(node, out, op_params(op, t, out), op_flops(op, t, out), op_memory(op, out)))
+            weights.append(w)
+        return self._comp.put(t, _options(items, weights, t))
+
+    def _route(self, memo: _Memo, choices, t: TensorType) -> Options:
+        got = memo.get(t)
+        if got is not None:
+            return got
+        items, weights = [], []
+        for op, w in choices:
+            try:
+                out = apply(op, t)
+            except RuleViolation:
+                continue
+            items.append(RouteOpt(op, out, op_flops(op, t, out), op_memory(op, out)))
+            weights.append(w)
+        return memo.put(t, _options(items, weights, t))
+
+    def pre(self, t: TensorType) -> Options:
+        return self._route(self._pre, self.r1_choices, t)
+
+    def post(self, t: TensorType) -> Options:
+        return self._route(self._post, self.r2_choices, t)
+
+    def branch(self, t: TensorType) -> Options:
+        got = self._branch.get(t)
+        if got is not None:
+            return got
+        items, weights = [], []
+        for fn, w in self.b_choices:
+            try:
+                bt = branch(fn, t)
+            except RuleViolation:
+                continue
+            items.append(BranchOpt(fn, bt, fn.b, op_memory(fn, bt, fn.b)))
+            weights.append(w)
+        return self._branch.put(t, _options(items, weights))
+
+    def agg(self, types: Sequence[TensorType], factor: int) -> Options:
+        """Aggregations valid for the branch outputs (``types`` has one entry per distinct branch:
+        two for factor 2, the template's output for 4 and 8)."""
+        key = (tuple(types), factor)
+        got = self._agg.get(key)
+        if got is not None:
+            return got
+        full = list(types) if factor == 2 else [types[0]] * factor
+        if factor == 2 and types[0].mode != types[1].mode:  # every aggregation needs one mode
+            return self._agg.put(key, _EMPTY)
+        items, weights = [], []
+        for a, w in self.a_choices:
+            if a.b != factor or not _may_aggregate(a, types):
+                continue
+            try:
+                out = aggregate(a, full, factor)
+            except RuleViolation:
+                continue
+            items.append(AggOpt(a, out, agg_flops(a, full, out), op_memory(a, out)))
+            weights.append(w)
+        return self._agg.put(key, _options(items, weights, types[0] if factor != 2 else None))
+
+    def clear(self) -> None:
+        for m in (self._comp, self._pre, self._post, self._branch, self._agg):
+            m.clear()
+
+
+def _may_aggregate(a: Terminal, types: Sequence[TensorType]) -> bool:
+    """A cheap necessary condition for :func:`einspace.rules.aggregate` to accept (it decides):
+    skips the certain refusals, whose error messages are costly to build, in the witness search."""
+    if len(types) == 1:
+        return True
+    x, y = types
+    if isinstance(a, Add):
+        return x.shape == y.shape
+    if isinstance(a, Cat):
+        i = a.dim - 1
+        return i < len(x.shape) and x.shape[:i] + x.shape[i + 1:] == y.shape[:i] + y.shape[i + 1:]
+    return True
+
+
+_TABLES: "OrderedDict[str, Tables]" = OrderedDict()
+
+
+def tables_for(grammar: Grammar) -> Tables:
+    """The (cached) tables of a grammar; a few grammars are kept (p(M -> C) sweeps reuse them)."""
+    t = _TABLES.get(grammar.key)
+    if t is None:
+        t = Tables(grammar)
+        _TABLES[grammar.key] = t
+        if len(_TABLES) > 8:
+            _TABLES.popitem(last=False)
+    else:
+        _TABLES.move_to_end(grammar.key)
+    return t
