@@ -275,7 +275,7 @@ def _flexible(info: Typed, at: NodeInfo, root_ok) -> bool:
 
 
 def _resample_module(info: Typed, at: NodeInfo, chooser: Chooser, grammar: Grammar, budget: Budget,
-                     preserve_type: bool) -> Optional[Module]:
+                     preserve_type: bool, subtree_nodes: Optional[int] = None) -> Optional[Module]:
     """A new subtree for the module at ``at``: valid where it stands, different from the old one.
 
     Without ``preserve_type`` a few subtrees are drawn from the grammar at the node's input type and
@@ -289,6 +289,8 @@ def _resample_module(info: Typed, at: NodeInfo, chooser: Chooser, grammar: Gramm
     old = at.node
     symbol = "S" if at.path == ROOT else "M"
     sub = _sub_budget(budget, info, at)
+    if subtree_nodes is not None and (sub.max_nodes is None or sub.max_nodes > subtree_nodes):
+        sub = Budget.of(sub, max_nodes=subtree_nodes)
     if (sub.max_nodes is not None and sub.max_nodes < 2) or (sub.max_depth is not None and sub.max_depth < 2):
         return None
     root_ok = (lambda o: _output_fits(budget, o)) if budget.output_mode or budget.output_shape else None
@@ -352,9 +354,11 @@ def _terminal_output(op: Terminal, at: NodeInfo, parent: NodeInfo) -> TensorType
 
 def mutate_step(arch: Module, input: Union[str, TensorType], seed: Union[int, random.Random, None] = None, *,
                 grammar: Union[Grammar, str, None] = None, preserve_type: bool = False,
-                chooser: Optional[Chooser] = None, budget: Optional[Budget] = None, max_attempts: int = 100,
-                **limits) -> Mutation:
+                chooser: Optional[Chooser] = None, budget: Optional[Budget] = None,
+                subtree_nodes: Optional[int] = None, max_attempts: int = 100, **limits) -> Mutation:
     """:func:`mutate`, returning a :class:`Mutation` record (path, old and new node, output type)."""
+    if subtree_nodes is not None and subtree_nodes < 2:
+        raise ValueError(f"subtree_nodes must be at least 2 (a computation module), got {subtree_nodes}")
     if chooser is not None and seed is not None:
         raise TypeError("give either seed or chooser, not both")
     ch = chooser if chooser is not None else as_chooser(seed)
@@ -369,7 +373,7 @@ def mutate_step(arch: Module, input: Union[str, TensorType], seed: Union[int, ra
         i = _pick(ch, [1.0] * len(candidates))
         at = candidates[i]
         if isinstance(at.node, Module):
-            new = _resample_module(info, at, ch, g, b, preserve_type)
+            new = _resample_module(info, at, ch, g, b, preserve_type, subtree_nodes)
             if new is None:
                 candidates.pop(i)
                 continue
@@ -399,15 +403,18 @@ def mutate_step(arch: Module, input: Union[str, TensorType], seed: Union[int, ra
 
 def mutate(arch: Module, input: Union[str, TensorType], seed: Union[int, random.Random, None] = None, *,
            grammar: Union[Grammar, str, None] = None, preserve_type: bool = False,
-           chooser: Optional[Chooser] = None, budget: Optional[Budget] = None, **limits) -> Module:
+           chooser: Optional[Chooser] = None, budget: Optional[Budget] = None, subtree_nodes: Optional[int] = None,
+           **limits) -> Module:
     """A child of ``arch`` that differs in one resampled node and type-checks at ``input``.
 
     ``seed`` (int or random.Random) or ``chooser`` supplies the randomness (a Hypothesis chooser
     makes mutations shrinkable). ``preserve_type=True`` keeps the changed node's output type, so the
     child's output type and everything downstream are unchanged. ``budget``/``limits`` as for
     :func:`einspace.sample` (``max_nodes``, ``max_depth``, ``max_params``, ``max_flops``,
-    ``max_memory``, ``output_mode``, ``output_shape``). Raises :class:`MutationError` if no node can
-    change, :class:`einspace.TypeCheckError` if ``arch`` does not type-check at ``input``.
+    ``max_memory``, ``output_mode``, ``output_shape``). ``subtree_nodes`` caps the size of a
+    resampled subtree (default: only the budget does, as in the paper), for more local changes.
+    Raises :class:`MutationError` if no node can change, :class:`einspace.TypeCheckError` if
+    ``arch`` does not type-check at ``input``.
     """
     return mutate_step(arch, input, seed, grammar=grammar, preserve_type=preserve_type, chooser=chooser,
-                       budget=budget, **limits).child
+                       budget=budget, subtree_nodes=subtree_nodes, **limits).child
