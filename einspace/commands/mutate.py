@@ -21,6 +21,8 @@ def register(sub) -> None:
     p.add_argument("-n", type=int, default=1, metavar="K", help="number of children (default 1)")
     p.add_argument("--preserve-type", action="store_true",
                    help="only changes that keep the node's output type (the child's output type is the parent's)")
+    p.add_argument("--subtree-nodes", type=int, default=None, metavar="N",
+                   help="at most N nodes in a resampled subtree (default: only the budget limits it)")
     p.add_argument("--chain", action="store_true", help="mutate each child again (a random walk)")
     p.add_argument("--json", action="store_true",
                    help="one JSON object per child: arch, path, old, new, output, params, flops")
@@ -31,6 +33,8 @@ def register(sub) -> None:
 def run(args) -> int:
     if args.n < 1:
         raise UsageError("-n must be at least 1")
+    if args.subtree_nodes is not None and args.subtree_nodes < 2:
+        raise UsageError("--subtree-nodes must be at least 2")
     t = input_type(args.input)
     try:
         tree = read_arch(args.arch, args.grammar)
@@ -45,7 +49,8 @@ def run(args) -> int:
     parent = tree
     for _ in range(args.n):
         try:
-            m = mutate_step(parent, t, rng, grammar=args.grammar, preserve_type=args.preserve_type)
+            m = mutate_step(parent, t, rng, grammar=args.grammar, preserve_type=args.preserve_type,
+                            subtree_nodes=args.subtree_nodes)
         except TypeCheckError as err:
             for v in err.violations:
                 print(f"type error {v}", file=sys.stderr)
