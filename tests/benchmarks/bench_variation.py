@@ -48,15 +48,18 @@ def rows(quick: bool = False) -> list[tuple[str, float, float]]:
     for name in ("resnet18", "vit"):
         arch, t = seeds.load(name), seeds.info(name).input
         base = _infer_rate(arch, t, n)
-        for preserve in (False, True):
-            rate = _rate(lambda i: mutate(arch, t, seed=i, preserve_type=preserve), n)
-            out.append((f"mutate {name}{' (preserve type)' if preserve else ''}", rate, base / rate))
+        for preserve, cap in ((False, None), (True, None), (False, 16)):
+            rate = _rate(lambda i: mutate(arch, t, seed=i, preserve_type=preserve, subtree_nodes=cap), n)
+            note = " (preserve type)" if preserve else f" (subtree_nodes={cap})" if cap else ""
+            out.append((f"mutate {name}{note}", rate, base / rate))
     # random samples: each mutated in turn (the first mutation of a parent also types it)
     t = "3x28x28"
-    samples = [sample(t, seed=s) for s in range(20 if quick else 100)]
-    base = statistics.median(_infer_rate(a, t, 200) for a in samples[:10])
+    samples = [sample(t, seed=s) for s in range(20 if quick else 50)]
+    sample_base = statistics.median(_infer_rate(a, t, 200) for a in samples[:10])
+    for a in samples:  # type the parents once, as a search does when it evaluates them
+        mutate(a, t, seed=0)
     rate = _rate(lambda i: mutate(samples[i % len(samples)], t, seed=i), n)
-    out.append(("mutate random samples 3x28x28", rate, base / rate))
+    out.append(("mutate random samples 3x28x28", rate, sample_base / rate))
     for x, y in (("resnet18", "vit"), ("vit", "resnet18"), ("resnet18", "wideresnet16_4")):
         a, b, t = seeds.load(x), seeds.load(y), seeds.info(x).input
         base = _infer_rate(a, t, n)
@@ -64,7 +67,7 @@ def rows(quick: bool = False) -> list[tuple[str, float, float]]:
         out.append((f"crossover {x} × {y}", rate, base / rate))
     rate = _rate(lambda i: crossover(samples[i % len(samples)], samples[(i * 7 + 3) % len(samples)], "3x28x28",
                                      seed=i), n // 2)
-    out.append(("crossover random samples 3x28x28", rate, base / rate))
+    out.append(("crossover random samples 3x28x28", rate, sample_base / rate))
     return out
 
 
