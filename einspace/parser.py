@@ -38,6 +38,18 @@ KEYWORDS = ("sequential", "branching", "routing", "computation", "clone", "group
 
 _INTS = re.compile(r"[0-9]+")
 
+#: what a terminal keyword is, for errors when one stands where a module must
+_ROLES = {
+    "clone": "a branching function (first child of branching{...})",
+    "group": "a branching function (first child of branching{...})",
+    "add": "an aggregation function (last child of branching{...})",
+    "cat": "an aggregation function (last child of branching{...})",
+    "dot_product": "an aggregation function (last child of branching{...})",
+    "perm": "a routing function (first or last child of routing[...])",
+    "im2col": "a prerouting function (first child of routing[...])",
+    "col2im": "a postrouting function (last child of routing[...])",
+}
+
 
 class _Deferred:
     """A subtree that needs ``let`` parameters or definitions: ``build(env, ctx) -> Node``."""
@@ -316,6 +328,10 @@ def _branching(factor: int | None, fn: Node, rest, where: Token | None, text: st
 def _expand_call(name_tok: Token, raw_args: list, env: dict, ctx: _Expansion, text: str) -> Node:
     name = str(name_tok)
     d = ctx.defs.get(name)
+    if d is None and name in _ROLES:
+        raise _error_at(name_tok, text, f"{name!r} is {_ROLES[name]}, not a module",
+                        "a module position (and a let body) needs sequential(...), branching(b){...}, "
+                        "routing[...] or a computation")
     if d is None:
         shown = name if len(name) <= 40 else name[:37] + "..."
         hint = _suggest(name[:64], list(KEYWORDS) + list(ctx.defs))

@@ -107,10 +107,14 @@ def typed_trees(max_leaves: int = 12, inputs: Optional[st.SearchStrategy] = None
     from hypothesis import assume
     from .evaluator import infer
 
+    # build the strategies once: Hypothesis re-inspects a strategy each time one is constructed
+    tree_strategy = trees(max_leaves)
+    input_strategy = inputs if inputs is not None else input_types()
+
     @st.composite
     def build(draw):
-        t = draw(inputs if inputs is not None else input_types())
-        tree: Module = draw(trees(max_leaves))
+        t = draw(input_strategy)
+        tree: Module = draw(tree_strategy)
         try:
             infer(tree, t)
         except TypeCheckError:

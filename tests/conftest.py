@@ -8,6 +8,12 @@ import os
 
 from hypothesis import HealthCheck, settings
 
+try:  # tiny tensors: one thread avoids oversubscribing the 2 cores (and is much faster)
+    import torch
+    torch.set_num_threads(1)
+except ImportError:  # torch is optional for the language tests
+    pass
+
 settings.register_profile("default", deadline=None, derandomize=True, print_blob=True,
                           suppress_health_check=[HealthCheck.too_slow, HealthCheck.filter_too_much])
 settings.register_profile("thorough", deadline=None, max_examples=5000,

@@ -77,6 +77,8 @@ def test_let_without_parameters_and_parameter_in_branching_factor():
     ("let f = relu\nlet f = norm\nf", "defined twice"),
     ("lienar(64)", "did you mean 'linear'"),
     ("let conv3 = relu\nconv4", "did you mean 'conv3'"),
+    ("let f = im2col(3,1,1)\nsequential(f, relu)", "'im2col' is a prerouting function"),
+    ("sequential(col2im, relu)", "'col2im' is a postrouting function"),
 ])
 def test_let_errors(text, fragment):
     with pytest.raises(ParseError) as info:
