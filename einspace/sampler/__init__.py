@@ -108,9 +108,9 @@ def sample_typed(input: TypeLike, *, symbol: str = "M", chooser: Chooser,
     depth = _limit(budget.max_depth)
     nodes = _limit(budget.max_nodes)
     levels = min(depth, nodes // 2 + 2)
-    tabs = tables_for(g)
-    args = (tabs, chooser, symbol, t, depth, nodes, _limit(budget.max_params), _limit(budget.max_flops),
-            _limit(budget.max_memory), None if want is None else _engine.UserNeed(tabs, want, (nodes, _limit(budget.max_params), _limit(budget.max_flops), _limit(budget.max_memory))), _exclusion(exclude))
+    args = (tables_for(g), chooser, symbol, t, depth,
+            (nodes, _limit(budget.max_params), _limit(budget.max_flops), _limit(budget.max_memory)),
+            want, _exclusion(exclude))
     if levels > 120:
         with deep_enough(levels * 2):
             found = _engine.run(*args)

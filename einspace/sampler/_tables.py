@@ -110,6 +110,7 @@ class Tables:
         self.kinds = {lhs: tuple((k, grammar.probability(lhs, k)) for k in KIND_ORDER
                                  if grammar.probability(lhs, k) > 0)
                       for lhs in ("S", "M")}
+        self.kind_weights = {lhs: tuple(p for _, p in self.kinds[lhs]) for lhs in self.kinds}
         ch = grammar.choices
         self.c_choices = tuple((Computation(c.node), c.weight) for c in ch["C"] if c.weight > 0)
         self.r1_choices = tuple((c.node, c.weight) for c in ch["R1"] if c.weight > 0)
@@ -124,7 +125,17 @@ class Tables:
                         and any(isinstance(op, Identity) for op, _ in self.r1_choices)
                         and any(isinstance(op, Identity) for op, _ in self.r2_choices)
                         and all(any(isinstance(a, Add) and a.b == f for a, _ in self.a_choices) for f in self.factors))
-        self.free_needs: dict = {}  # the sampler's "no constraint" needs per copies level
+        # direct witness steps (no option tables needed): a free type-preserving computation and
+        # postrouting, col2im, add(b)
+        self.identity_comp = any(isinstance(c.op, Identity) for c, _ in self.c_choices)
+        self.identity_post = any(isinstance(op, Identity) for op, _ in self.r2_choices)
+        self.adds = {a.b: a for a, _ in self.a_choices if isinstance(a, Add)}
+        order = {Add: 0, Cat: 1}
+        self.joins = tuple(sorted((a for a, _ in self.a_choices if a.b == 2), key=lambda a: order.get(type(a), 2)))
+        self.needs: dict = {}  # the sampler's witness caches for unconstrained contexts (see _needs)
+        self.join_kinds = frozenset({"add" if isinstance(a, Add) else "cat" if isinstance(a, Cat) else "dot"
+                                     for a, _ in self.a_choices if a.b == 2})
+        self._joins = _Memo()
         self._comp = _Memo()
         self._pre = _Memo()
         self._post = _Memo()
@@ -204,9 +215,63 @@ class Tables:
             weights.append(w)
         return self._agg.put(key, _options(items, weights, types[0] if factor != 2 else None))
 
+    def fold(self, t: TensorType):
+        """The output of col2im on ``t`` if col2im is a postrouting choice and accepts ``t``."""
+        if not self.has_col2im or t.mode != "col" or t.grid is None:
+            return None
+        try:
+            return apply(_COL2IM, t)
+        except RuleViolation:
+            return None
+
+    def join_options(self, o1: TensorType, o2: TensorType):
+        """The 2-way aggregations of (o1, o2), lazily, add first: (agg, out, flops, memory)."""
+        pair = (o1, o2)
+        for a in self.joins:
+            if not _may_aggregate(a, pair):
+                continue
+            try:
+                out = aggregate(a, pair, 2)
+            except RuleViolation:
+                continue
+            yield a, out, agg_flops(a, pair, out), op_memory(a, out)
+
+    def keys(self, t: TensorType, role: int) -> frozenset:
+        """:func:`join_keys` of ``t`` for this grammar's 2-way aggregations (memoised)."""
+        key = (t, role)
+        got = self._joins.get(key)
+        if got is None:
+            got = self._joins.put(key, join_keys(t, role, self.join_kinds))
+        return got
+
     def clear(self) -> None:
-        for m in (self._comp, self._pre, self._post, self._branch, self._agg):
+        for m in (self._comp, self._pre, self._post, self._branch, self._agg, self._joins):
             m.clear()
+        self.needs.clear()
+
+
+_COL2IM = Col2Im()
+
+
+def join_keys(t: TensorType, role: int, kinds: frozenset) -> frozenset:
+    """Keys under which ``t`` can meet a partner in a 2-way aggregation (``role`` 0: first branch,
+    1: second branch). Two outputs can be joined only if they share a key: add needs equal
+    shapes, cat(2,d) equal shapes off dimension d, dot_product [C,H,W]@[C,W,V] (im) or
+    [S,D]@[D,T] (col). This mirrors the shape preconditions of :func:`einspace.rules.aggregate`
+    as a fast necessary condition for the sampler's witness search; ``aggregate`` still decides."""
+    keys = []
+    shape, mode = t.shape, t.mode
+    if "add" in kinds:
+        keys.append(("add", mode, shape))
+    if "cat" in kinds:
+        for d in range(len(shape)):
+            keys.append(("cat", d, mode, shape[:d] + shape[d + 1:]))
+    if "dot" in kinds:
+        if mode == "im":
+            keys.append(("dot", mode, shape[0], shape[2] if role == 0 else shape[1]))
+        else:
+            keys.append(("dot", mode, shape[1] if role == 0 else shape[0]))
+    return frozenset(keys)
 
 
 def _may_aggregate(a: Terminal, types: Sequence[TensorType]) -> bool:
