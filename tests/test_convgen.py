@@ -112,3 +112,13 @@ def test_cli_generate(capsys, tmp_path):
     assert out.exists()
     assert main(["equiv", "--generate-convs", "im2col(5,1,2)", "--kernels", "3:3"]) == 2
     assert main(["equiv", "--generate-convs", "linear(3)", "--kernels", "3:3", "--dilations", "1:2"]) == 2
+
+
+def test_the_sampler_draws_generated_convolutions():
+    sampler = pytest.importorskip("einspace.sampler")
+    g = extend_grammar(generate_equivalent_convs(Im2Col(5, 1, 2), kernels=(3, 3), dilations=(2, 2)))
+    seen = 0
+    for seed in range(150):
+        arch = sampler.sample("3x16x16", seed=seed, grammar=g)
+        seen += sum(1 for n in arch.walk() if n == Im2Col(3, 1, 2, 2))
+    assert seen > 0
