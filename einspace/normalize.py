@@ -179,8 +179,8 @@ class _CallableModule(types.ModuleType):
     """``einspace.normalize`` names both this module and its main function; importing the module sets
     the package attribute to the module, so the module itself forwards calls to :func:`normalize`."""
 
-    def __call__(self, tree: Module) -> Module:
-        return normalize(tree)
+    def __call__(self, *args, **kwargs) -> Module:
+        return normalize(*args, **kwargs)
 
 
 sys.modules[__name__].__class__ = _CallableModule

@@ -112,3 +112,8 @@ def test_crossover_children_always_type_check(a, b, t, seed, preserve):
     assert c.child != a
     if preserve:
         assert typed.output == out
+
+
+def test_public_name():
+    import einspace
+    assert einspace.crossover(RESNETISH, MIXERISH, T, seed=3) == crossover(RESNETISH, MIXERISH, T, seed=3)
