@@ -253,6 +253,18 @@ def _sub_budget(budget: Budget, info: Typed, at: NodeInfo) -> Budget:
 
 # --- the operator ------------------------------------------------------------------------------
 
+_DEFAULT_GRAMMAR: list[Grammar] = []
+
+
+def _grammar(grammar: Union[Grammar, str, None]) -> Grammar:
+    """The grammar to draw from; the packaged one is loaded once per process (a search mutates often)."""
+    if grammar is None:
+        if not _DEFAULT_GRAMMAR:
+            _DEFAULT_GRAMMAR.append(load_grammar(None))
+        return _DEFAULT_GRAMMAR[0]
+    return load_grammar(grammar)
+
+
 def _pick(chooser: Chooser, weights: list[float]) -> int:
     return 0 if len(weights) == 1 else chooser.choose(weights)
 
@@ -310,36 +322,36 @@ def _resample_module(info: Typed, at: NodeInfo, chooser: Chooser, grammar: Gramm
         return None
 
 
-def _terminal_options(info: Typed, at: NodeInfo, grammar: Grammar, preserve_type: bool,
-                      budget: Budget) -> tuple[list[tuple[Terminal, Module, str]], list[float]]:
-    """Other terminals of the same symbol that fit here, with the module they make and its path."""
+def _terminal_options(at: NodeInfo, grammar: Grammar) -> tuple[list[Terminal], list[float]]:
+    """The other terminals of the node's symbol, with their grammar weights (not yet checked)."""
+    slot = at.path.rsplit(".", 1)[1]
+    options, weights = [], []
+    for choice in grammar.choices[SLOT_SYMBOL[slot]]:
+        if choice.node != at.node:
+            options.append(choice.node)
+            weights.append(choice.weight)
+    return options, weights
+
+
+def _terminal_fit(op: Terminal, info: Typed, at: NodeInfo, preserve_type: bool, root_ok) -> Optional[Module]:
+    """The enclosing module with ``op`` in the node's place, if the tree stays valid (and, with
+    ``preserve_type``, the node's and so the module's output types stay the same); else None."""
     parent_path, slot = at.path.rsplit(".", 1)
     parent = info.at(parent_path)
-    old = at.node
-    options, weights = [], []
-    root_ok = (lambda o: _output_fits(budget, o)) if budget.output_mode or budget.output_shape else None
-    for choice in grammar.choices[SLOT_SYMBOL[slot]]:
-        op = choice.node
-        if op == old:
-            continue
-        try:
-            module = _WITH[type(parent.node)](parent.node, slot, op)  # type: ignore[arg-type]
-        except (ValueError, TypeError):
-            continue  # e.g. a branching function of another factor
-        try:
-            if preserve_type:  # its own output type, and so the module's, unchanged
-                if _terminal_output(op, at, parent) != at.output or \
-                        output_type(module, parent.input) != parent.output:  # type: ignore[arg-type]
-                    continue
-            else:
-                out = output_type(module, parent.input)  # type: ignore[arg-type]
-                if not downstream_ok(info, parent_path, out, root_ok):
-                    continue
-        except RuleViolation:
-            continue
-        options.append((op, module, parent_path))
-        weights.append(choice.weight)
-    return options, weights
+    try:
+        module = _WITH[type(parent.node)](parent.node, slot, op)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return None  # e.g. a branching function of another factor
+    try:
+        if preserve_type:
+            if _terminal_output(op, at, parent) != at.output or \
+                    output_type(module, parent.input) != parent.output:  # type: ignore[arg-type]
+                return None
+        elif not downstream_ok(info, parent_path, output_type(module, parent.input), root_ok):  # type: ignore[arg-type]
+            return None
+    except RuleViolation:
+        return None
+    return module
 
 
 def _terminal_output(op: Terminal, at: NodeInfo, parent: NodeInfo) -> TensorType:
@@ -363,7 +375,7 @@ def mutate_step(arch: Module, input: Union[str, TensorType], seed: Union[int, ra
         raise TypeError("give either seed or chooser, not both")
     ch = chooser if chooser is not None else as_chooser(seed)
     t = as_type(input)
-    g = load_grammar(grammar)
+    g = _grammar(grammar)
     info = typed(arch, t)
     b = effective_budget(Budget.of(budget if budget is not None else DEFAULT_BUDGET, **limits), info)
     candidates = list(info.nodes)
@@ -380,17 +392,22 @@ def mutate_step(arch: Module, input: Union[str, TensorType], seed: Union[int, ra
             child = replace_at(arch, at.path, new)
             path, old_node, new_node = at.path, at.node, new
         else:
-            options, weights = _terminal_options(info, at, g, preserve_type, b)
+            # a weighted draw among the alternatives, refusing those that do not fit and drawing
+            # again: the same distribution as a draw among the fitting ones, with fewer checks
+            options, weights = _terminal_options(at, g)
+            root_ok = (lambda o: _output_fits(b, o)) if b.output_mode or b.output_shape else None
             child = None
             while options:
                 j = _pick(ch, weights)
-                op, module, parent_path = options[j]
-                cand = replace_at(arch, parent_path, module)
+                op = options.pop(j)
+                weights.pop(j)
+                module = _terminal_fit(op, info, at, preserve_type, root_ok)
+                if module is None:
+                    continue
+                cand = replace_at(arch, at.path.rsplit(".", 1)[0], module)
                 if within(b, cand, t):
                     child, path, old_node, new_node = cand, at.path, at.node, op
                     break
-                options.pop(j)
-                weights.pop(j)
             if child is None:
                 candidates.pop(i)
                 continue
