@@ -93,7 +93,7 @@ def instant_equivalent(a: Typeable, b: Typeable, input: Union[str, TensorType, t
 
 
 def decide_complete_equivalence(a: Typeable, b: Typeable, *, box: InputBox = DEFAULT_BOX) -> Decision:
-    from .normalize import normalize
+    from .normal_form import normalize
     ma, mb = as_module(a), as_module(b)
     if normalize(ma) != normalize(mb):
         return Decision(False, True, {}, None, "different normal forms (different operations or parameters)")
@@ -124,7 +124,7 @@ def relations(a: Typeable, b: Typeable, input: Optional[Union[str, TensorType]] 
 def decide_all(a: Typeable, b: Typeable, input: Optional[Union[str, TensorType]] = None, *,
                box: InputBox = DEFAULT_BOX) -> dict:
     """Like :func:`relations`, with a :class:`Decision` (how it was decided, a witness) per relation."""
-    from .normalize import normalize
+    from .normal_form import normalize
     ma, mb = as_module(a), as_module(b)
     typed = decide_type_equivalence(ma, mb, box)
     same_form = normalize(ma) == normalize(mb)

@@ -81,3 +81,13 @@ def test_console_script_runs():
     proc = subprocess.run([sys.executable, "-m", "einspace.cli", "check", S1, "--input", "3x28x28", "--json"],
                           capture_output=True, text=True)
     assert proc.returncode == 0 and json.loads(proc.stdout)["params"] == 200_960
+
+
+def test_public_names_are_functions_whatever_was_imported_first():
+    import importlib
+
+    import einspace
+    for module in ("einspace.normal_form", "einspace.recombination", "einspace.mutation", "einspace.sampler"):
+        importlib.import_module(module)
+    for name in ("normalize", "structural_hash", "crossover", "mutate", "sample", "build", "type_equivalent"):
+        assert callable(getattr(einspace, name)) and not isinstance(getattr(einspace, name), type(einspace)), name

@@ -7,7 +7,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from einspace import infer, parse
-from einspace.crossover import CrossoverError, crossover, crossover_step, donors
+from einspace.recombination import CrossoverError, crossover, crossover_step, donors
 from einspace.errors import TypeCheckError
 from einspace.strategies import trees
 

@@ -10,7 +10,7 @@ from einspace import infer, parse, to_string
 from einspace.ast import Sequential
 from einspace.dimfn import try_output_type
 from einspace.errors import TypeCheckError
-from einspace.normalize import PERM_MODULE, is_normal, normalize, structural_hash
+from einspace.normal_form import PERM_MODULE, is_normal, normalize, structural_hash
 from einspace.strategies import input_types, trees
 
 

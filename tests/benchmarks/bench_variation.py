@@ -22,7 +22,7 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from einspace import infer  # noqa: E402
-from einspace.crossover import crossover  # noqa: E402
+from einspace.recombination import crossover  # noqa: E402
 from einspace.mutation import mutate  # noqa: E402
 
 

@@ -27,8 +27,6 @@ The root of a normal form may be a bare computation (``normalize(sequential(norm
 
 from __future__ import annotations
 
-import sys
-import types
 from dataclasses import dataclass
 from typing import Callable, Union
 
@@ -173,14 +171,3 @@ def structural_hash(tree: Module) -> str:
     """A stable hex digest (sha256 of the normal form's canonical text): equal for trees that differ
     only by the rewrites of :func:`normalize`, in every process and on every machine."""
     return normalize(tree).digest()
-
-
-class _CallableModule(types.ModuleType):
-    """``einspace.normalize`` names both this module and its main function; importing the module sets
-    the package attribute to the module, so the module itself forwards calls to :func:`normalize`."""
-
-    def __call__(self, *args, **kwargs) -> Module:
-        return normalize(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule

@@ -17,8 +17,6 @@ never equals ``a`` (a donor equal to the replaced subtree is not a change). Budg
 from __future__ import annotations
 
 import random
-import sys
-import types
 from dataclasses import dataclass
 from typing import Optional, Union
 
@@ -121,14 +119,3 @@ def crossover(a: Module, b: Module, input: Union[str, TensorType], seed: Union[i
     """
     return crossover_step(a, b, input, seed, chooser=chooser, preserve_type=preserve_type, budget=budget,
                           **limits).child
-
-
-class _CallableModule(types.ModuleType):
-    """``einspace.crossover`` names both this module and its main function; importing the module sets
-    the package attribute to the module, so the module itself forwards calls to :func:`crossover`."""
-
-    def __call__(self, *args, **kwargs) -> Module:
-        return crossover(*args, **kwargs)
-
-
-sys.modules[__name__].__class__ = _CallableModule
