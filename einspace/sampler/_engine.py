@@ -35,8 +35,11 @@ __all__ = ["run", "UserNeed", "INF"]
 
 INF = 1 << 62
 
-#: persistent witness caches are dropped past this many derived needs (flat memory)
-CACHE_LIMIT = 200_000
+#: the persistent witness cache stops growing past this many needs (flat memory; later needs live
+#: for one pass only)
+CACHE_LIMIT = 5000
+#: witnesses memoised per need (beyond this they are recomputed)
+FRONTS_LIMIT = 256
 
 
 class _Dead(Exception):
@@ -86,7 +89,7 @@ class Pass:
             while True:
                 if not alive:
                     del log[pos:]
-                    raise _DEAD
+                    raise _DEAD.with_traceback(None)
                 chosen = alive[0] if len(alive) == 1 else alive[self.chooser.choose([weights[i] for i in alive])]
                 if fits is None or fits(chosen):
                     break
@@ -108,20 +111,21 @@ class Pass:
 
     def free(self, k: int, kn: int) -> Need:
         """The need "nothing more" for a module with multipliers (k, kn) (cached with the tables)."""
-        cache = self.t.needs
         key = ("free", k, kn, self.limit)
-        need = cache.get(key)
+        need = self.t.needs.get(key) or self.local.get(key)
         if need is None:
-            if len(cache) > CACHE_LIMIT:
-                cache.clear()
+            cache = self.t.needs if len(self.t.needs) < CACHE_LIMIT else self.local
             need = cache[key] = Free(self.t, k, kn, self.limit)
         return need
 
     def derive(self, need: Need, tag: str, arg=None) -> Need:
-        cache = self.t.needs if need.persistent else self.local
-        if need.persistent and len(cache) > CACHE_LIMIT:
-            cache.clear()
-        return child(cache, need, tag, arg)
+        if need.persistent:
+            got = self.t.needs.get((id(need), tag, arg))
+            if got is not None:
+                return got
+            if len(self.t.needs) < CACHE_LIMIT:
+                return child(self.t.needs, need, tag, arg)
+        return child(self.local, need, tag, arg)
 
     def comp_front(self, t: TensorType, need: Need) -> tuple:
         """A witness for a computation module at ``t`` completing ``need`` (memoised on the need)."""
@@ -131,13 +135,19 @@ class Pass:
             return got
         k, kn = need.k, need.kn
         got = NONE
-        for o in self.t.comp(t).cheap:
-            rest = need.best(o.out)
+        if self.t.identity_comp:  # the identity computation first: free, and the usual witness
+            rest = need.best(t)
             if rest:
-                got = first_fit(rest, 2 * kn, o.params * k, o.flops * k, o.memory * k, need.limit)
-                if got:
-                    break
-        need.fronts[key] = got
+                got = first_fit(rest, 2 * kn, 0, 0, 0, need.limit)
+        if not got:
+            for o in self.t.comp(t).cheap:
+                rest = need.best(o.out)
+                if rest:
+                    got = first_fit(rest, 2 * kn, o.params * k, o.flops * k, o.memory * k, need.limit)
+                    if got:
+                        break
+        if len(need.fronts) < FRONTS_LIMIT:
+            need.fronts[key] = got
         return got
 
     def kind_front(self, kind: str, t: TensorType, need: Need) -> tuple:
@@ -154,16 +164,20 @@ class Pass:
             got = first_fit(self.comp_front(t, self.derive(need, "then")), kn, 0, 0, 0, lim)
         elif kind == "routing":
             inner = self.derive(need, "post")
-            for o in self.t.pre(t).cheap:
-                got = first_fit(self.comp_front(o.out, inner), 2 * kn, 0, o.flops * k, o.memory * k, lim)
-                if got:
-                    break
+            if self.t.identity_pre:  # the identity prerouting first: free
+                got = first_fit(self.comp_front(t, inner), 2 * kn, 0, 0, 0, lim)
+            if not got:
+                for o in self.t.pre(t).cheap:
+                    got = first_fit(self.comp_front(o.out, inner), 2 * kn, 0, o.flops * k, o.memory * k, lim)
+                    if got:
+                        break
         else:
             for o in self.t.branch(t).cheap:
                 got = first_fit(self.branch_front(o, need), 2 * kn, 0, 0, o.memory * k, lim)
                 if got:
                     break
-        need.fronts[key] = got
+        if len(need.fronts) < FRONTS_LIMIT:
+            need.fronts[key] = got
         return got
 
     def branch_front(self, o, need: Need) -> tuple:
@@ -172,7 +186,9 @@ class Pass:
         got = need.fronts.get(key)
         if got is None:
             inner = self.derive(need, "first") if o.factor == 2 else self.derive(need, "template", o.factor)
-            got = need.fronts[key] = self.comp_front(o.out, inner)
+            got = self.comp_front(o.out, inner)
+            if len(need.fronts) < FRONTS_LIMIT:
+                need.fronts[key] = got
         return got
 
     # --- modules -----------------------------------------------------------------------------
@@ -185,7 +201,12 @@ class Pass:
         tab = self.t
         kinds = tab.kinds[lhs]
         e = t.numel * k
-        ample = need is None and tab.trivial and self.nodes >= 7 * kn and self.memory >= 9 * e and self.flops >= 8 * e
+        if need is None:
+            ample = tab.trivial and self.nodes >= 7 * kn and self.memory >= 9 * e and self.flops >= 8 * e
+        else:  # a fixed type-preserving completion (template aggregations...) ending at "nothing more"
+            fh = need.free_hop
+            ample = fh is not None and tab.trivial and self.nodes >= 7 * kn + fh[0] \
+                and self.memory >= 9 * e + fh[2] * t.numel and self.flops >= 8 * e + fh[1] * t.numel
         base = need if need is not None else self.free(k, kn)
         comp: list = []
 
@@ -204,7 +225,7 @@ class Pass:
         if kind == "computation":
             o = comp[-1] if comp else self.pick_op(t, need, base, k, kn)
             if o is None:  # replayed kind whose operations are all dead
-                raise _DEAD
+                raise _DEAD.with_traceback(None)
             self.nodes -= 2 * kn
             self.params -= o.params * k
             self.flops -= o.flops * k
@@ -370,7 +391,7 @@ def run(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tu
         try:
             node, out = p.module(lhs, t, depth, need, 1, 1)
             if exclude is not None and exclude(node):
-                raise _DEAD
+                raise _DEAD.with_traceback(None)
             return node, out, passes
         except _Dead:
             prefix = backtrack(p.log)

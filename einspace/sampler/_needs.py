@@ -37,6 +37,9 @@ NONE: tuple = ()
 #: keeps witness searches linear in the nesting depth of 2-way branchings
 WIDTH = 2
 
+#: types memoised per need (beyond this ``best`` is recomputed): flat memory
+MEMO_LIMIT = 256
+
 
 def first_fit(front: tuple, n: int, p: int, f: int, m: int, limit: tuple) -> tuple:
     """``front`` after the costs (n, p, f, m), keeping only witnesses within ``limit``."""
@@ -54,7 +57,7 @@ class Need:
 
     ``persistent``: rooted at "no constraint", so it may be cached across samples."""
 
-    __slots__ = ("tab", "limit", "k", "kn", "memo", "fronts", "hop", "persistent")
+    __slots__ = ("tab", "limit", "k", "kn", "memo", "fronts", "hop", "persistent", "free_hop")
 
     def __init__(self, tab: Tables, k: int, kn: int, limit: tuple, persistent: bool):
         self.tab = tab
@@ -67,6 +70,9 @@ class Need:
         #: (R, nodes, flops per element, memory per element) when this need only adds a fixed,
         #: type-preserving step in front of the need ``R``
         self.hop: Optional[tuple] = None
+        #: (nodes, flops per element, memory per element) when the hop ends at "no constraint":
+        #: then every type is accepted at that cost
+        self.free_hop: Optional[tuple] = None
 
     def best(self, t: TensorType) -> tuple:
         hop = self.hop
@@ -77,9 +83,12 @@ class Need:
                 return NONE
             e = t.numel
             return first_fit(rest, n, 0, fe * e, me * e, self.limit)
-        got = self.memo.get(t)
+        memo = self.memo
+        got = memo.get(t)
         if got is None:
-            got = self.memo[t] = self.compute(t)
+            got = self.compute(t)
+            if len(memo) < MEMO_LIMIT:
+                memo[t] = got
         return got
 
     def hop_over(self, need: "Need", n: int, fe: int, me: int) -> None:
@@ -89,6 +98,8 @@ class Need:
             self.hop = (r, n0 + n, f0 + fe, m0 + me)
         else:
             self.hop = (need, n, fe, me)
+        if isinstance(self.hop[0], Free):
+            self.free_hop = self.hop[1:]
 
     def compute(self, t: TensorType) -> tuple:  # pragma: no cover - abstract
         raise NotImplementedError
@@ -149,6 +160,10 @@ class Post(Need):
     def __init__(self, need: Need):
         super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent)
         self.need = need
+        if need.tab.identity_post:  # the identity postrouting accepts whatever its parent accepts
+            base = (0, 0, 0) if isinstance(need, Free) else need.free_hop
+            if base is not None:
+                self.free_hop = (base[0] + need.kn, base[1], base[2])
 
     def best(self, t: TensorType) -> tuple:
         if self.tab.identity_post and (t.grid is None or not self.tab.has_col2im):

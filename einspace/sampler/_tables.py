@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import NamedTuple, Sequence
 
-from ..ast import Add, Cat, Col2Im, Computation, Identity, Im2Col, Terminal
+from ..ast import Add, Cat, Col2Im, Computation, Group, Identity, Im2Col, Perm, Terminal
 from ..errors import RuleViolation
 from ..grammar import Grammar
 from ..rules import agg_flops, aggregate, apply, branch, op_flops, op_memory, op_params
@@ -24,8 +24,10 @@ __all__ = ["Tables", "tables_for", "KIND_ORDER"]
 #: kinds in the order the chooser sees them (simplest first, for shrinking)
 KIND_ORDER = ("computation", "sequential", "routing", "branching")
 
-#: per-type option memo size (entries per table); cleared when full so memory stays flat
-MEMO_LIMIT = 1 << 15
+#: per-type option memo size (entries per table). A full memo keeps what it has and stops adding:
+#: memory stays flat, and no long-lived objects keep arriving for the cyclic garbage collector to
+#: scan (the first types seen, those near the input, are also the most frequent)
+MEMO_LIMIT = 1 << 14
 
 
 class CompOpt(NamedTuple):
@@ -57,19 +59,38 @@ class AggOpt(NamedTuple):
     memory: int
 
 
-class Options(NamedTuple):
+class Options:
     """Valid options at one type, their weights, the largest cost among them (fast budget test),
-    and the options ordered cheapest first with one per output type (the witness search order)."""
-    items: tuple
-    weights: tuple
-    max_params: int
-    max_flops: int
-    max_memory: int
-    cheap: tuple
-    keep: tuple  # the cheapest type-preserving option and any mode-changing ones (short witnesses)
+    and (computed on first use) the options cheapest first with one per output type — the witness
+    search order — and ``keep``: the cheapest type-preserving option and any mode-changing ones."""
+
+    __slots__ = ("items", "weights", "max_params", "max_flops", "max_memory", "t", "_cheap", "_keep")
+
+    def __init__(self, items: tuple, weights: tuple, t: TensorType | None = None,
+                 max_params: int = 0, max_flops: int = 0, max_memory: int = 0):
+        self.items, self.weights, self.t = items, weights, t
+        self.max_params, self.max_flops, self.max_memory = max_params, max_flops, max_memory
+        self._cheap = self._keep = None
+
+    @property
+    def cheap(self) -> tuple:
+        if self._cheap is None:
+            cheap: dict = {}
+            for i in sorted(self.items, key=_cost):
+                cheap.setdefault(i.out, i)
+            self._cheap = tuple(cheap.values())
+        return self._cheap
+
+    @property
+    def keep(self) -> tuple:
+        if self._keep is None:
+            t = self.t
+            keep = tuple(i for i in self.cheap if i.out == t or (t is not None and i.out.mode != t.mode))
+            self._keep = keep or self.cheap
+        return self._keep
 
 
-_EMPTY = Options((), (), 0, 0, 0, (), ())
+_EMPTY = Options((), ())
 
 
 def _cost(item) -> tuple:
@@ -79,25 +100,35 @@ def _cost(item) -> tuple:
 def _options(items: list, weights: list, t: TensorType | None = None) -> Options:
     if not items:
         return _EMPTY
-    cheap: dict = {}
-    for i in sorted(items, key=_cost):
-        cheap.setdefault(i.out, i)
-    ordered = tuple(cheap.values())
-    keep = tuple(i for i in ordered if i.out == t or (t is not None and i.out.mode != t.mode))
-    return Options(tuple(items), tuple(weights),
-                   max(getattr(i, "params", 0) for i in items),
-                   max(getattr(i, "flops", 0) for i in items),
-                   max(i.memory for i in items),
-                   ordered, keep or ordered)
+    mp = mf = mm = 0
+    for i in items:
+        p, f, m = getattr(i, "params", 0), getattr(i, "flops", 0), i.memory
+        mp = p if p > mp else mp
+        mf = f if f > mf else mf
+        mm = m if m > mm else mm
+    return Options(tuple(items), tuple(weights), t, mp, mf, mm)
 
 
-class _Memo(OrderedDict):
-    """A dict that forgets everything when it reaches ``MEMO_LIMIT`` entries (flat memory)."""
+def _refused(op: Terminal, t: TensorType) -> bool:
+    """Certain refusals of the type rules, decided cheaply (building a RuleViolation's message is
+    costly, and most routing options are refused at most types); the rules decide the rest."""
+    if isinstance(op, Perm):
+        return len(op.order) != t.rank
+    if isinstance(op, Im2Col):
+        return t.mode != "im"
+    if isinstance(op, Col2Im):
+        return t.grid is None or t.shape[0] != t.grid[0] * t.grid[1]
+    if isinstance(op, Group):
+        return op.dim > len(t.shape) or t.shape[op.dim - 1] % op.b != 0
+    return False
+
+
+class _Memo(dict):
+    """A dict that stops growing at ``MEMO_LIMIT`` entries (flat memory)."""
 
     def put(self, key, value):
-        if len(self) >= MEMO_LIMIT:
-            self.clear()
-        self[key] = value
+        if len(self) < MEMO_LIMIT:
+            self[key] = value
         return value
 
 
@@ -129,6 +160,7 @@ class Tables:
         # postrouting, col2im, add(b)
         self.identity_comp = any(isinstance(c.op, Identity) for c, _ in self.c_choices)
         self.identity_post = any(isinstance(op, Identity) for op, _ in self.r2_choices)
+        self.identity_pre = any(isinstance(op, Identity) for op, _ in self.r1_choices)
         self.adds = {a.b: a for a, _ in self.a_choices if isinstance(a, Add)}
         order = {Add: 0, Cat: 1}
         self.joins = tuple(sorted((a for a, _ in self.a_choices if a.b == 2), key=lambda a: order.get(type(a), 2)))
@@ -165,6 +197,8 @@ class Tables:
             return got
         items, weights = [], []
         for op, w in choices:
+            if _refused(op, t):
+                continue
             try:
                 out = apply(op, t)
             except RuleViolation:
@@ -185,6 +219,8 @@ class Tables:
             return got
         items, weights = [], []
         for fn, w in self.b_choices:
+            if _refused(fn, t):
+                continue
             try:
                 bt = branch(fn, t)
             except RuleViolation:
@@ -217,7 +253,7 @@ class Tables:
 
     def fold(self, t: TensorType):
         """The output of col2im on ``t`` if col2im is a postrouting choice and accepts ``t``."""
-        if not self.has_col2im or t.mode != "col" or t.grid is None:
+        if not self.has_col2im or t.mode != "col" or _refused(_COL2IM, t):
             return None
         try:
             return apply(_COL2IM, t)
