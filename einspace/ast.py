@@ -64,9 +64,6 @@ class Node:
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
 
-    def _fields(self) -> tuple:
-        raise NotImplementedError
-
     @property
     def children(self) -> tuple["Node", ...]:
         return ()

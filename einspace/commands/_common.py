@@ -67,3 +67,23 @@ def report_parse_error(err: ParseError, as_json: bool) -> int:
 
 def add_grammar_option(p) -> None:
     p.add_argument("--grammar", metavar="FILE", help="grammar file (default: the packaged einspace.lark)")
+
+
+def read_and_infer(arch: str, t: TensorType, grammar: Any, as_json: bool):
+    """Parse ARCH and evaluate it at ``t``: ``(tree, typed)``, or the exit code 1 after reporting
+    the syntax or type errors (as JSON when ``as_json``)."""
+    from ..errors import TypeCheckError
+    from ..evaluator import infer
+    try:
+        tree = read_arch(arch, grammar)
+    except ParseError as err:
+        return report_parse_error(err, as_json)
+    try:
+        return tree, infer(tree, t)
+    except TypeCheckError as err:
+        if as_json:
+            emit_json({"valid": False, "errors": err.to_json()})
+        else:
+            for v in err.violations:
+                print(f"type error {v}", file=sys.stderr)
+        return 1

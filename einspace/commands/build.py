@@ -4,9 +4,7 @@ from __future__ import annotations
 
 import sys
 
-from ..errors import ParseError, TypeCheckError
-from ..evaluator import infer
-from ._common import ARCH_HELP, add_grammar_option, emit_json, input_type, read_arch, report_parse_error
+from ._common import ARCH_HELP, add_grammar_option, emit_json, input_type, read_and_infer
 
 
 def register(sub) -> None:
@@ -33,19 +31,10 @@ def run(args) -> int:
     t = input_type(args.input)
     if args.classes is not None and args.classes < 1:
         raise UsageError(f"--classes must be a positive integer, got {args.classes}")
-    try:
-        tree = read_arch(args.arch, args.grammar)
-    except ParseError as err:
-        return report_parse_error(err, args.json)
-    try:
-        typed = infer(tree, t)
-    except TypeCheckError as err:
-        if args.json:
-            emit_json({"valid": False, "errors": err.to_json()})
-        else:
-            for v in err.violations:
-                print(f"type error {v}", file=sys.stderr)
-        return 1
+    result = read_and_infer(args.arch, t, args.grammar, args.json)
+    if isinstance(result, int):
+        return result
+    _, typed = result
 
     from ..interpreter.head_rules import HeadError, head_output, head_params
     try:

@@ -2,11 +2,7 @@
 
 from __future__ import annotations
 
-import sys
-
-from ..errors import ParseError, TypeCheckError
-from ..evaluator import infer
-from ._common import ARCH_HELP, add_grammar_option, emit_json, input_type, read_arch, report_parse_error
+from ._common import ARCH_HELP, add_grammar_option, emit_json, input_type, read_and_infer
 
 
 def register(sub) -> None:
@@ -22,20 +18,10 @@ def register(sub) -> None:
 
 
 def run(args) -> int:
-    t = input_type(args.input)
-    try:
-        tree = read_arch(args.arch, args.grammar)
-    except ParseError as err:
-        return report_parse_error(err, args.json)
-    try:
-        typed = infer(tree, t)
-    except TypeCheckError as err:
-        if args.json:
-            emit_json({"valid": False, "errors": err.to_json()})
-        else:
-            for v in err.violations:
-                print(f"type error {v}", file=sys.stderr)
-        return 1
+    result = read_and_infer(args.arch, input_type(args.input), args.grammar, args.json)
+    if isinstance(result, int):
+        return result
+    _, typed = result
     if args.json:
         emit_json(typed.to_json())
     else:
