@@ -122,3 +122,57 @@ def typed_trees(max_leaves: int = 12, inputs: Optional[st.SearchStrategy] = None
         return tree, t
 
     return build()
+
+
+# --- architectures through the sampler (valid by construction; shrink to small ones) --------------
+
+def _hypothesis_budget():
+    from .budget import Budget
+    return Budget(max_nodes=64, max_depth=16, max_params=1_000_000, max_flops=100_000_000, max_memory=1_000_000)
+
+
+def architectures(input="3x28x28", *, grammar=None, p_computation: Optional[float] = None, budget=None,
+                  **limits) -> st.SearchStrategy:
+    """Architectures drawn by the sampler (every one type-checks at ``input`` within the budget).
+
+    ``input`` is a type (``"3x28x28"``, ``"col:64x512"``, a TensorType) or a strategy of types
+    (then use :func:`sampled_architectures` to get the type as well). Every sampler decision is
+    one Hypothesis draw, so a failing architecture shrinks towards
+    ``sequential(computation<identity>, computation<identity>)``. The default budget is small
+    (64 nodes, depth 16, 1M parameters, 1e8 FLOPs, 1M activation elements) so examples stay quick;
+    ``budget`` or keyword limits (``max_nodes=...``) change it.
+    """
+    return sampled_architectures(input, grammar=grammar, p_computation=p_computation, budget=budget,
+                                 **limits).map(lambda pair: pair[0])
+
+
+def sampled_architectures(inputs=None, *, grammar=None, p_computation: Optional[float] = None, budget=None,
+                          **limits) -> st.SearchStrategy:
+    """(architecture, input type) pairs: ``inputs`` is a type, a strategy of types, or None for
+    :func:`input_types`; the architecture is sampled for the drawn type (see :func:`architectures`)."""
+    from .budget import Budget
+    from .chooser import HypothesisChooser
+    from .grammar import load_grammar
+    from .sampler import sample, with_p_computation
+    from .types import as_type
+
+    g = load_grammar(grammar)
+    if p_computation is not None:
+        g = with_p_computation(g, p_computation)
+    b = Budget.of(budget if budget is not None else _hypothesis_budget(), **limits)
+    if inputs is None:
+        input_strategy = input_types()
+    elif isinstance(inputs, st.SearchStrategy):
+        input_strategy = inputs
+    else:
+        input_strategy = st.just(as_type(inputs))
+
+    @st.composite
+    def build(draw):
+        t = as_type(draw(input_strategy))
+        return sample(t, chooser=HypothesisChooser(draw), grammar=g, budget=b), t
+
+    return build()
+
+
+__all__ += ["architectures", "sampled_architectures"]

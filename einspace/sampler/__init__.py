@@ -50,7 +50,7 @@ from . import _engine
 from ._tables import tables_for
 from .targets import AnyOf, Exactly, Pattern, Target, Where, as_target
 
-__all__ = ["sample", "sample_module", "sample_typed", "Sampled", "SamplingError", "Budget", "DEFAULT_BUDGET",
+__all__ = ["sample", "sample_module", "sample_typed", "with_p_computation", "Sampled", "SamplingError", "Budget", "DEFAULT_BUDGET",
            "Target", "Exactly", "Pattern", "AnyOf", "Where"]
 
 TypeLike = Union[str, TensorType, tuple, list]

@@ -119,6 +119,8 @@ class Pass:
         return need
 
     def derive(self, need: Need, tag: str, arg=None) -> Need:
+        if need.deep:
+            return child(self.local, need, tag, arg, self)
         if need.persistent:
             got = self.t.needs.get((id(need), tag, arg))
             if got is not None:
@@ -150,43 +152,64 @@ class Pass:
             need.fronts[key] = got
         return got
 
-    def kind_front(self, kind: str, t: TensorType, need: Need) -> tuple:
-        """A witness for the smallest module of ``kind`` at ``t`` completing ``need``."""
+    def kind_front(self, kind: str, t: TensorType, need: Need, shallow: bool = False) -> tuple:
+        """A witness for the smallest module of ``kind`` at ``t`` completing ``need`` (``shallow``:
+        its open slots completed canonically even under a caller's target)."""
         if kind == "computation":
             return self.comp_front(t, need)
-        key = (kind, t)
+        shallow = shallow or not need.deep
+        key = (kind, t, shallow)
         got = need.fronts.get(key)
         if got is not None:
             return got
         k, kn, lim = need.k, need.kn, need.limit
+        bang = "!" if shallow and need.deep else ""
         got = NONE
         if kind == "sequential":
-            got = first_fit(self.comp_front(t, self.derive(need, "then")), kn, 0, 0, 0, lim)
+            got = first_fit(self.comp_front(t, self.derive(need, "then" + bang)), kn, 0, 0, 0, lim)
         elif kind == "routing":
-            inner = self.derive(need, "post")
+            inner = self.derive(need, "post" + bang)
+            # next to a caller's target the inner module may be a small module too
+            front = self.comp_front if shallow else self.small_front
             if self.t.identity_pre:  # the identity prerouting first: free
-                got = first_fit(self.comp_front(t, inner), 2 * kn, 0, 0, 0, lim)
+                got = first_fit(front(t, inner), 2 * kn, 0, 0, 0, lim)
             if not got:
                 for o in self.t.pre(t).cheap:
-                    got = first_fit(self.comp_front(o.out, inner), 2 * kn, 0, o.flops * k, o.memory * k, lim)
+                    got = first_fit(front(o.out, inner), 2 * kn, 0, o.flops * k, o.memory * k, lim)
                     if got:
                         break
         else:
             for o in self.t.branch(t).cheap:
-                got = first_fit(self.branch_front(o, need), 2 * kn, 0, 0, o.memory * k, lim)
+                got = first_fit(self.branch_front(o, need, shallow), 2 * kn, 0, 0, o.memory * k, lim)
                 if got:
                     break
         if len(need.fronts) < FRONTS_LIMIT:
             need.fronts[key] = got
         return got
 
-    def branch_front(self, o, need: Need) -> tuple:
+    def small_front(self, t: TensorType, need: Need) -> tuple:
+        """A witness for a small module at ``t``: a computation, or the smallest module of a kind."""
+        got = self.comp_front(t, need)
+        if not got:
+            for kind in ("sequential", "routing", "branching"):
+                got = self.kind_front(kind, t, need, shallow=True)
+                if got:
+                    break
+        return got
+
+    def branch_front(self, o, need: Need, shallow: bool = False) -> tuple:
         """A witness for a branching with branching function option ``o`` (after the function)."""
-        key = ("b", o.fn, o.out)
+        shallow = shallow or not need.deep
+        key = ("b", o.fn, o.out, shallow)
         got = need.fronts.get(key)
         if got is None:
-            inner = self.derive(need, "first") if o.factor == 2 else self.derive(need, "template", o.factor)
-            got = self.comp_front(o.out, inner)
+            if o.factor == 2:
+                inner = self.derive(need, "first!" if shallow and need.deep else "first",
+                                    o.out if need.deep and not shallow else None)
+                got = self.comp_front(o.out, inner)
+            else:
+                inner = self.derive(need, "template!" if shallow and need.deep else "template", o.factor)
+                got = (self.comp_front if shallow else self.small_front)(o.out, inner)
             if len(need.fronts) < FRONTS_LIMIT:
                 need.fronts[key] = got
         return got
@@ -320,7 +343,12 @@ class Pass:
         self.nodes -= 2 * kn
         self.memory -= fn.memory * k
         bt = fn.out
-        if b == 2:
+        if b == 2 and base.deep:  # a small second branch can join the first: no copy needed
+            m1, o1 = self.module("M", bt, depth - 1, self.derive(base, "first", bt), k, kn)
+            m2, o2 = self.module("M", bt, depth - 1, self.derive(base, "pairs", o1), k, kn)
+            opts = self.t.agg((o1, o2), 2)
+            branches = (m1, m2)
+        elif b == 2:
             before = (self.nodes, self.params, self.flops, self.memory)
             m1, o1 = self.module("M", bt, depth - 1, self.derive(base, "first"), 2 * k, 2 * kn)
             # the first branch was charged twice; give back one share (kept for its copy)
@@ -381,10 +409,22 @@ def run(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tu
         exclude: Optional[Callable[[Module], bool]], max_passes: Optional[int] = None):
     """Search until a pass completes: (module, output type, passes), or None if nothing fits.
 
-    ``budget`` is (nodes, params, flops, memory); ``target`` a predicate on the output type or None."""
+    ``budget`` is (nodes, params, flops, memory); ``target`` a predicate on the output type or None.
+    With a target, a search that finds nothing is repeated with deeper witnesses next to the
+    target (an open slot there may be filled by a small module, not only a computation)."""
+    if target is None:
+        return _search(tables, chooser, lhs, t, depth, budget, None, exclude, max_passes)
+    found = _search(tables, chooser, lhs, t, depth, budget, UserNeed(tables, target, budget), exclude, max_passes)
+    if found is None:
+        found = _search(tables, chooser, lhs, t, depth, budget, UserNeed(tables, target, budget, deep=True),
+                        exclude, max_passes)
+    return found
+
+
+def _search(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tuple, need: Optional[Need],
+            exclude: Optional[Callable[[Module], bool]], max_passes: Optional[int]):
     prefix: list = []
     passes = 0
-    need = None if target is None else UserNeed(tables, target, budget)
     while True:
         passes += 1
         p = Pass(tables, chooser, prefix, budget)
@@ -397,3 +437,5 @@ def run(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tu
             prefix = backtrack(p.log)
             if prefix is None or (max_passes is not None and passes >= max_passes):
                 return None
+        finally:
+            p.local.clear()  # deep needs point back to their pass

@@ -55,11 +55,15 @@ def first_fit(front: tuple, n: int, p: int, f: int, m: int, limit: tuple) -> tup
 class Need:
     """A constraint on a module's output type, with the costs of completing the rest.
 
-    ``persistent``: rooted at "no constraint", so it may be cached across samples."""
+    ``persistent``: rooted at "no constraint", so it may be cached across samples. ``deep``: rooted
+    at a caller's target, where witnesses may use small modules for the open slots (see
+    :class:`Then`); ``w`` is then the pass that computes module witnesses."""
 
-    __slots__ = ("tab", "limit", "k", "kn", "memo", "fronts", "hop", "persistent", "free_hop")
+    __slots__ = ("tab", "limit", "k", "kn", "memo", "fronts", "hop", "persistent", "free_hop", "deep", "w")
 
-    def __init__(self, tab: Tables, k: int, kn: int, limit: tuple, persistent: bool):
+    def __init__(self, tab: Tables, k: int, kn: int, limit: tuple, persistent: bool, deep: bool = False, w=None):
+        self.deep = deep
+        self.w = w
         self.tab = tab
         self.k = k
         self.kn = kn
@@ -122,8 +126,8 @@ class UserNeed(Need):
 
     __slots__ = ("target",)
 
-    def __init__(self, tab: Tables, target, limit: tuple) -> None:
-        super().__init__(tab, 1, 1, limit, False)
+    def __init__(self, tab: Tables, target, limit: tuple, deep: bool = False) -> None:
+        super().__init__(tab, 1, 1, limit, False, deep=deep)
         self.target = target
 
     def compute(self, t):
@@ -131,17 +135,20 @@ class UserNeed(Need):
 
 
 class Then(Need):
-    """A sequential's first module: the second module (a computation) must complete ``need``."""
+    """A sequential's first module: the second module (a computation; under a caller's target also
+    the smallest module of any kind) must complete ``need``."""
 
     __slots__ = ("need",)
 
-    def __init__(self, need: Need):
-        super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent)
+    def __init__(self, need: Need, w=None, shallow: bool = False):
+        super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, shallow), w)
         self.need = need
-        if need.tab.identity_comp:
+        if need.tab.identity_comp and not self.deep:
             self.hop_over(need, 2 * need.kn, 0, 0)
 
     def compute(self, t):
+        if self.deep:
+            return self.w.small_front(t, self.need)
         k, kn = self.k, self.kn
         for o in self.tab.comp(t).keep:
             rest = self.need.best(o.out)
@@ -155,18 +162,19 @@ class Then(Need):
 class Post(Need):
     """A routing's inner module: its postrouting must complete ``need``."""
 
-    __slots__ = ("need",)
+    __slots__ = ("need", "wide")
 
-    def __init__(self, need: Need):
-        super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent)
+    def __init__(self, need: Need, w=None, shallow: bool = False):
+        super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, shallow), w)
         self.need = need
-        if need.tab.identity_post:  # the identity postrouting accepts whatever its parent accepts
+        self.wide = isinstance(need, UserNeed) and need.deep  # every postrouting next to a caller's target
+        if need.tab.identity_post and not self.deep and not self.wide:  # identity accepts what its parent does
             base = (0, 0, 0) if isinstance(need, Free) else need.free_hop
             if base is not None:
                 self.free_hop = (base[0] + need.kn, base[1], base[2])
 
     def best(self, t: TensorType) -> tuple:
-        if self.tab.identity_post and (t.grid is None or not self.tab.has_col2im):
+        if self.tab.identity_post and not self.deep and not self.wide and (t.grid is None or not self.tab.has_col2im):
             rest = self.need.best(t)  # only the identity postrouting: a fixed step, no memo
             return first_fit(rest, self.kn, 0, 0, 0, self.limit) if rest else NONE
         return Need.best(self, t)
@@ -174,7 +182,7 @@ class Post(Need):
     def compute(self, t):
         tab = self.tab
         kn = self.kn
-        if tab.identity_post:  # identity, else col2im: both views (free)
+        if tab.identity_post and not self.deep and not self.wide:  # identity, else col2im: views (free)
             rest = self.need.best(t)
             got = first_fit(rest, kn, 0, 0, 0, self.limit) if rest else NONE
             if not got:
@@ -184,7 +192,7 @@ class Post(Need):
                     got = first_fit(rest, kn, 0, 0, 0, self.limit) if rest else NONE
             return got
         k = self.k
-        for o in tab.post(t).keep:
+        for o in (tab.post(t).cheap if self.deep or self.wide else tab.post(t).keep):
             rest = self.need.best(o.out)
             if rest:
                 got = first_fit(rest, kn, 0, o.flops * k, o.memory * k, self.limit)
@@ -198,8 +206,8 @@ class Pairs(Need):
 
     __slots__ = ("need", "o1", "keys")
 
-    def __init__(self, need: Need, o1: TensorType):
-        super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent)
+    def __init__(self, need: Need, o1: TensorType, w=None):
+        super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, False), w)
         self.need, self.o1 = need, o1
         self.keys = need.tab.keys(o1, 0)
 
@@ -228,17 +236,20 @@ class Template(Need):
     The template's own costs count ``b`` times (its ``k`` is ``need.k * b``); the aggregation counts
     once per outer copy. A doubled first branch also counts its nodes twice (``kn``)."""
 
-    __slots__ = ("need", "b")
+    __slots__ = ("need", "b", "wide")
 
-    def __init__(self, need: Need, b: int, first_branch: bool = False):
-        super().__init__(need.tab, need.k * b, need.kn * (2 if first_branch else 1), need.limit, need.persistent)
+    def __init__(self, need: Need, b: int, first_branch: bool = False, w=None, shallow: bool = False):
+        super().__init__(need.tab, need.k * b, need.kn * (2 if first_branch else 1), need.limit, need.persistent,
+                         _deep(need, shallow), w)
         self.need, self.b = need, b
-        if b in need.tab.adds:
+        self.wide = isinstance(need, UserNeed) and need.deep  # every aggregation next to a caller's target
+        if b in need.tab.adds and not self.deep and not self.wide:
             self.hop_over(need, need.kn, (b - 1) * need.k, need.k)
 
     def compute(self, t):
         k, kn = self.need.k, self.need.kn
-        for o in self.tab.agg((t,), self.b).keep:
+        opts = self.tab.agg((t, t) if self.b == 2 else (t,), self.b)  # b = 2: a first branch and its copy
+        for o in (opts.cheap if self.deep or self.wide else opts.keep):
             rest = self.need.best(o.out)
             if rest:
                 got = first_fit(rest, kn, 0, o.flops * k, o.memory * k, self.limit)
@@ -247,21 +258,44 @@ class Template(Need):
         return NONE
 
 
-def child(cache: dict, parent: Need, tag: str, arg=None) -> Need:
+class First(Need):
+    """Under a caller's target, the first branch of a 2-way branching (input ``bt``): a small
+    second branch (a computation or the smallest module of a kind) must be able to join it."""
+
+    __slots__ = ("need", "bt")
+
+    def __init__(self, need: Need, bt: TensorType, w=None):
+        super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, False), w)
+        self.need, self.bt = need, bt
+
+    def compute(self, t):
+        return self.w.small_front(self.bt, self.w.derive(self.need, "pairs", t))
+
+
+def _deep(parent: Need, shallow: bool) -> bool:
+    """Deep witnesses (a small module for an open slot) only next to a caller's target: deeper down
+    they would multiply (each level searching all small modules of the level above)."""
+    return isinstance(parent, UserNeed) and parent.deep and not shallow
+
+
+def child(cache: dict, parent: Need, tag: str, arg=None, w=None) -> Need:
     """The need derived from ``parent`` (cached in ``cache``; children point to parents only, so
     dropping the cache frees everything without the cyclic garbage collector)."""
     key = (id(parent), tag, arg)
     got = cache.get(key)
     if got is None:
-        if tag == "then":
-            got = Then(parent)
-        elif tag == "post":
-            got = Post(parent)
-        elif tag == "pairs":
-            got = Pairs(parent, arg)
-        elif tag == "first":
-            got = Template(parent, 2, first_branch=True)
+        shallow = tag.endswith("!")  # the canonical completion even under a caller's target
+        base = tag.rstrip("!")
+        if base == "then":
+            got = Then(parent, w, shallow)
+        elif base == "post":
+            got = Post(parent, w, shallow)
+        elif base == "pairs":
+            got = Pairs(parent, arg, w)
+        elif base == "first":
+            got = First(parent, arg, w) if parent.deep and not shallow else \
+                Template(parent, 2, first_branch=True, w=w, shallow=True)
         else:
-            got = Template(parent, arg)
+            got = Template(parent, arg, w=w, shallow=shallow)
         cache[key] = got
     return got

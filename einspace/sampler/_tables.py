@@ -249,7 +249,7 @@ class Tables:
                 continue
             items.append(AggOpt(a, out, agg_flops(a, full, out), op_memory(a, out)))
             weights.append(w)
-        return self._agg.put(key, _options(items, weights, types[0] if factor != 2 else None))
+        return self._agg.put(key, _options(items, weights, types[0] if factor != 2 or types[0] == types[1] else None))
 
     def fold(self, t: TensorType):
         """The output of col2im on ``t`` if col2im is a postrouting choice and accepts ``t``."""
