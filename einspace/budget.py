@@ -26,17 +26,18 @@ class BudgetError(EinspaceError, ValueError):
 class Budget:
     """Limits on one architecture (or on one subtree, for :func:`einspace.sampler.sample_module`).
 
-    The defaults keep every sample at a 3x28x28-sized input small enough to train on a CPU and fast
-    to draw (see docs/sampling.md for the measured effect of each limit). ``None`` disables a limit.
+    The defaults keep every sample at a 3x28x28-sized input small enough to train on a CPU (at most
+    5M parameters, 0.5 GFLOPs and 2M activation elements, i.e. 8 MB, per example) and fast to draw
+    (about 1,000 per second on one core; see docs/sampling.md). ``None`` disables a limit.
     ``output_mode`` ("im" or "col") and ``output_shape`` (batch excluded; ``None`` entries are free)
     constrain the architecture's output type.
     """
 
-    max_nodes: Optional[int] = 512
-    max_depth: Optional[int] = 48
+    max_nodes: Optional[int] = 128
+    max_depth: Optional[int] = 24
     max_params: Optional[int] = 5_000_000
-    max_flops: Optional[int] = 1_000_000_000
-    max_memory: Optional[int] = 8_000_000
+    max_flops: Optional[int] = 500_000_000
+    max_memory: Optional[int] = 2_000_000
     output_mode: Optional[str] = None
     output_shape: Optional[tuple] = None
 

@@ -27,7 +27,7 @@ KIND_ORDER = ("computation", "sequential", "routing", "branching")
 #: per-type option memo size (entries per table). A full memo keeps what it has and stops adding:
 #: memory stays flat, and no long-lived objects keep arriving for the cyclic garbage collector to
 #: scan (the first types seen, those near the input, are also the most frequent)
-MEMO_LIMIT = 1 << 14
+MEMO_LIMIT = 1 << 13
 
 
 class CompOpt(NamedTuple):
