@@ -19,7 +19,7 @@ import einspace
 from einspace.budget import DEFAULT_BUDGET, Budget
 from einspace.chooser import RandomChooser
 from einspace.sampler import sample, sample_typed
-from einspace.strategies import architectures, input_types, sampled_architectures
+from einspace.strategies import architectures, sampled_architectures
 
 IM_SHAPES = ["1x24x24", "12x18x18", "1x16x52", "1x64x128", "3x28x28"]
 COL_SHAPES = ["col:64x32", "col:49x48", "col:7x5"]

@@ -51,7 +51,7 @@ def run(args) -> int:
     from ..printer import terminal_text
     gg = g if args.p_computation is None else g.with_probability("M", "computation", args.p_computation)
     print(f"grammar {g.path or '<string>'}")
-    for lhs, rules in gg.productions.items():
+    for rules in gg.productions.values():
         for r in rules:
             print(f"  {r.lhs} -> {' '.join(r.rhs):8} {r.kind:12} p = {r.prob:.4f}")
     for sym, cs in g.choices.items():

@@ -22,16 +22,18 @@ Public API (stable)::
         ``AnyOf(...)``: the sampler prunes with it), a TensorType (exact match), or any predicate
         ``TensorType -> bool`` (checked on the final operation). ``exclude``: a collection of
         modules, or a predicate on modules, the result must not be (e.g. ``{old_subtree}``).
-        Raises :class:`SamplingError` when no such subtree exists (the search is exhaustive).
+        Raises :class:`SamplingError` when no such subtree exists within the witness classes
+        (docs/sampling.md); the search over decisions is exhaustive.
 
     sample_typed(...) -> Sampled(tree, output, passes)
         Same arguments as ``sample_module``; also returns the output type and how many passes
         (1 + dead ends) the search took.
 
 Semantics: every decision (production, then each terminal) is drawn from the options that fit
-the current tensor type and budget and admit at least one valid completion, with the grammar's
-weights renormalised — the paper's backtracking sampler with the search made exhaustive (no time
-limits, no restarts). See :mod:`einspace.sampler._engine` for how, and docs/sampling.md.
+the current tensor type and budget and can still be completed — a small witness completion of
+everything still open exists — with the grammar's weights renormalised: the paper's backtracking
+sampler without time limits or restarts; exact backtracking covers the rest (``exclude``). See
+:mod:`einspace.sampler._engine`, :mod:`einspace.sampler._needs` and docs/sampling.md.
 """
 
 from __future__ import annotations
