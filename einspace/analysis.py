@@ -27,7 +27,7 @@ from .ast import Branching, Computation, Module, Routing, Sequential
 from .grammar import Grammar, load_grammar
 
 __all__ = ["SYMBOLS", "Expectation", "expectation", "spectral_radius", "critical_p_computation",
-           "tree_counts", "pcfg_counts", "summarize", "Summary"]
+           "tree_counts", "instantiated_size", "pcfg_counts", "summarize", "Summary"]
 
 #: rows and columns of the expectation matrix
 SYMBOLS = ("S", "M", "B", "A", "R1", "R2", "C")
@@ -160,6 +160,12 @@ def tree_counts(tree: Module, copies: bool = False) -> tuple[int, int]:
             inner = mult * (node.factor if copies and len(node.branches) == 1 else 1)
             stack.extend((b, inner) for b in node.branches)
     return terminals, nonterminals
+
+
+def instantiated_size(tree: Module) -> int:
+    """AST nodes with every 4/8-way template counted once per copy: the size of the network that
+    :func:`einspace.build` instantiates, which is what budgets' ``max_nodes`` bounds."""
+    return sum(tree_counts(tree, copies=True))
 
 
 def pcfg_counts(grammar: GrammarLike = None, n: int = 2000, seed: int = 0, *, p_computation: Optional[float] = None,

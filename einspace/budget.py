@@ -2,8 +2,10 @@
 
 Every limit is checked at the decision that would exceed it, never after the fact, so the sampler
 never builds something it has to throw away for being too big. Costs are the evaluator's
-(:func:`einspace.infer`): ``nodes`` is the tree's ``size`` (every AST node, terminals included, a
-4/8-way branching template counted once), ``depth`` its ``depth`` (a computation module has depth
+(:func:`einspace.infer`): ``nodes`` is the size of the instantiated network,
+:func:`einspace.analysis.instantiated_size` (every AST node, terminals included, a 4/8-way
+branching template counted once per copy, as :func:`einspace.build` makes every copy; it is at
+least the tree's ``size``), ``depth`` its ``depth`` (a computation module has depth
 2, so the paper's max-depth rule — only computation modules past the limit — is ``depth - level < 3``),
 ``params`` the exact parameter count, ``flops`` and ``memory`` (activation elements) for one sample.
 """

@@ -27,6 +27,7 @@ from collections import OrderedDict
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
+from .analysis import instantiated_size
 from .ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
 from .budget import DEFAULT_BUDGET, Budget
 from .chooser import Chooser, as_chooser
@@ -207,14 +208,14 @@ _COSTS = ("max_params", "max_flops", "max_memory", "max_nodes", "max_depth")
 def effective_budget(budget: Budget, info: Typed) -> Budget:
     """``budget`` with each limit raised to the parent's own value where the parent exceeds it."""
     have = {"max_params": info.params, "max_flops": info.flops, "max_memory": info.memory,
-            "max_nodes": info.tree.size, "max_depth": info.tree.depth}
+            "max_nodes": instantiated_size(info.tree), "max_depth": info.tree.depth}
     changes = {k: have[k] for k in _COSTS if getattr(budget, k) is not None and getattr(budget, k) < have[k]}
     return Budget.of(budget, **changes) if changes else budget
 
 
 def within(budget: Budget, tree: Module, t: TensorType) -> bool:
     """Whether ``tree`` at ``t`` respects every limit of ``budget`` (it must type-check)."""
-    if budget.max_nodes is not None and tree.size > budget.max_nodes:
+    if budget.max_nodes is not None and instantiated_size(tree) > budget.max_nodes:
         return False
     if budget.max_depth is not None and tree.depth > budget.max_depth:
         return False
@@ -243,7 +244,7 @@ def _sub_budget(budget: Budget, info: Typed, at: NodeInfo) -> Budget:
         return max(0, (limit - (total - own * at.copies)) // at.copies)
     node = at.node
     return Budget(
-        max_nodes=None if budget.max_nodes is None else budget.max_nodes - (info.tree.size - node.size),
+        max_nodes=share(budget.max_nodes, instantiated_size(info.tree), instantiated_size(node)),
         max_depth=None if budget.max_depth is None else budget.max_depth - at.depth,
         max_params=share(budget.max_params, info.params, at.params),
         max_flops=share(budget.max_flops, info.flops, at.flops),

@@ -9,6 +9,7 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from einspace import infer, parse, to_string
+from einspace.analysis import instantiated_size
 from einspace.ast import Branching, Clone, Identity, Module, Perm
 from einspace.cli import main
 from einspace.errors import TypeCheckError
@@ -96,6 +97,7 @@ def test_a_change_in_a_template_changes_every_copy():
     hits = 0
     for seed in range(100):
         m = mutate_step(arch, "2x4x4", seed=seed, max_nodes=30)
+        assert instantiated_size(m.child) <= 30  # the budget counts each of the 4 copies
         if m.path.startswith("root.inner"):
             hits += 1
             child = m.child

@@ -16,6 +16,7 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 import einspace
+from einspace.analysis import instantiated_size
 from einspace.budget import DEFAULT_BUDGET, Budget
 from einspace.chooser import RandomChooser
 from einspace.sampler import sample, sample_typed
@@ -30,7 +31,7 @@ def check_language(arch, shape):
     """Type-checks within the default budget and round-trips through every printer style."""
     typed = einspace.infer(arch, shape)
     assert not isinstance(arch, einspace.Computation)
-    assert arch.size <= DEFAULT_BUDGET.max_nodes and arch.depth <= DEFAULT_BUDGET.max_depth
+    assert arch.size <= instantiated_size(arch) <= DEFAULT_BUDGET.max_nodes and arch.depth <= DEFAULT_BUDGET.max_depth
     assert typed.params <= DEFAULT_BUDGET.max_params and typed.flops <= DEFAULT_BUDGET.max_flops
     assert typed.memory <= DEFAULT_BUDGET.max_memory
     text = einspace.to_string(arch)

@@ -5,6 +5,7 @@ from __future__ import annotations
 import pytest
 
 import einspace
+from einspace.analysis import instantiated_size
 from einspace.budget import Budget, BudgetError
 from einspace.chooser import RandomChooser, ScriptedChooser
 from einspace.sampler import (Exactly, Pattern, SamplingError, Where, sample, sample_module, sample_typed)
@@ -20,7 +21,7 @@ def test_samples_type_check_within_budget(shape):
         s = sample_typed(shape, symbol="S", chooser=chooser, budget=SMALL)
         typed = einspace.infer(s.tree, shape)
         assert (typed.output.mode, typed.output.shape) == (s.output.mode, s.output.shape)
-        assert s.tree.size <= SMALL.max_nodes and s.tree.depth <= SMALL.max_depth
+        assert instantiated_size(s.tree) <= SMALL.max_nodes and s.tree.depth <= SMALL.max_depth
         assert typed.params <= SMALL.max_params and typed.flops <= SMALL.max_flops
         assert typed.memory <= SMALL.max_memory
         assert not isinstance(s.tree, einspace.Computation)  # the root is S
@@ -93,3 +94,30 @@ def test_p_computation_changes_sizes():
 def test_exports():
     assert einspace.sample is sample
     assert isinstance(Where(lambda t: True), einspace.sampler.Target)
+
+
+def test_max_nodes_bounds_the_instantiated_network():
+    """A 4/8-way template counts once per copy: build() makes every copy (nested 8-way templates
+    of cheap operations once reached a million torch modules within a 128-node AST budget)."""
+    templated = 0
+    for seed in range(300):
+        arch = sample("col:7x5", seed=seed, max_nodes=60)
+        n = instantiated_size(arch)
+        assert arch.size <= n <= 60
+        templated += n > arch.size
+    assert templated > 10
+    assert instantiated_size(einspace.parse("branching(4){clone(4), computation<relu>, add(4)}")) == 3 + 4 * 2
+
+
+def test_max_passes_bounds_backtracking():
+    t = einspace.as_type("3x28x28")
+    every = lambda m: True  # noqa: E731 - a dead end after every pass
+    with pytest.raises(SamplingError, match="3 passes.*max_passes"):
+        sample_module(t, chooser=RandomChooser(0), budget=Budget(max_nodes=2), exclude=every, max_passes=3)
+    with pytest.raises(SamplingError, match="fits the grammar"):  # exhaustive: every computation tried
+        sample_module(t, chooser=RandomChooser(0), budget=Budget(max_nodes=2), exclude=every, max_passes=None)
+    ops = {sample_module(t, chooser=RandomChooser(s), budget=Budget(max_nodes=2), max_passes=1) for s in range(20)}
+    assert len(ops) > 3
+    for bad in (0, -1, 1.5, True):
+        with pytest.raises(ValueError, match="max_passes"):
+            sample_module(t, chooser=RandomChooser(0), max_passes=bad)

@@ -78,7 +78,8 @@ def _table6(g, args) -> int:
     from ..types import as_type
     t = as_type(args.input)
     # generous limits: Table 6 reports the grammar's sizes, not a budget's; only a runaway is cut
-    budget = Budget(max_nodes=200_000, max_depth=2_000, max_params=None, max_flops=None, max_memory=None)
+    # (max_nodes counts template copies: the instantiated network)
+    budget = Budget(max_nodes=2_000_000, max_depth=2_000, max_params=None, max_flops=None, max_memory=None)
     results = []
     for p in args.p:
         for copies in (False, True):

@@ -44,7 +44,7 @@ def register(sub) -> None:
         description="Draw N architectures for --input from the grammar's PCFG. Every one type-checks at the "
                     "input and respects the budgets, which are enforced while sampling. --json prints one "
                     "object per line: arch (canonical text) and the check fields (valid, input, output, params, "
-                    "flops, memory, nodes, depth). --stats prints distribution statistics instead.")
+                    "flops, memory, nodes, instantiated_nodes, depth). --stats prints distribution statistics instead.")
     p.add_argument("--input", "-i", required=True, metavar="TYPE", help="input type, e.g. 3x28x28 or col:64x512")
     p.add_argument("-n", type=int, default=1, metavar="N", help="number of architectures (default 1)")
     p.add_argument("--seed", type=int, default=None, help="random seed (default: fresh randomness)")
@@ -55,7 +55,7 @@ def register(sub) -> None:
     p.add_argument("--p-computation", type=float, default=None, metavar="P",
                    help="p(M -> C); the other module rules share the rest in their ratio (grammar default 0.32)")
     g = p.add_argument_group("budgets (an integer, or 'none'; defaults: see docs/sampling.md)")
-    for name, help_ in (("max-nodes", "AST nodes (terminals included)"), ("max-depth", "tree depth"),
+    for name, help_ in (("max-nodes", "nodes of the instantiated network: AST nodes, terminals included, a 4/8-way template once per copy"), ("max-depth", "tree depth"),
                         ("max-params", "parameters"), ("max-flops", "FLOPs per sample"),
                         ("max-memory", "activation elements per sample")):
         g.add_argument(f"--{name}", type=_limit, default=_DEFAULT, metavar="N", help=help_)
@@ -72,6 +72,7 @@ def run(args) -> int:
     if args.p_computation is not None and not 0.0 <= args.p_computation <= 1.0:
         raise UsageError("--p-computation must be in [0, 1]")
     t = input_type(args.input)
+    from ..analysis import instantiated_size
     from ..budget import Budget, BudgetError
     from ..chooser import RandomChooser
     from ..evaluator import infer
@@ -98,7 +99,7 @@ def run(args) -> int:
         typed = infer(arch, t)
         row = {"arch": to_string(arch), "valid": True, "input": t.to_json(), "output": typed.output.to_json(),
                "params": typed.params, "flops": typed.flops, "memory": typed.memory, "nodes": arch.size,
-               "depth": arch.depth}
+               "instantiated_nodes": instantiated_size(arch), "depth": arch.depth}
         if args.stats:
             from ..analysis import tree_counts
             row["terminals"], row["nonterminals"] = tree_counts(arch)

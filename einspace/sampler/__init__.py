@@ -3,16 +3,17 @@
 Public API (stable)::
 
     sample(input, seed=None, *, grammar=None, chooser=None, budget=None, p_computation=None,
-           **limits) -> Module
+           max_passes=1000, **limits) -> Module
         A whole architecture: the root is S (sequential, branching or routing; never a bare
         computation). ``seed`` (int) or ``chooser`` (a :class:`einspace.chooser.Chooser`) supplies
         the randomness; ``limits`` are :class:`einspace.budget.Budget` fields (``max_nodes``,
         ``max_depth``, ``max_params``, ``max_flops``, ``max_memory``, ``output_mode``,
         ``output_shape``) overriding ``budget`` (default :data:`einspace.budget.DEFAULT_BUDGET`).
         ``p_computation`` sets p(M -> C) (the other M rules share the rest in their ratio).
+        ``max_passes`` bounds the backtracking (:data:`DEFAULT_MAX_PASSES`; None: exhaustive).
 
     sample_module(input, *, symbol="M", chooser, grammar=None, budget=None, accept=None,
-                  exclude=None) -> Module
+                  exclude=None, max_passes=1000) -> Module
         One subtree in context, for mutation and crossover. ``input`` is the TensorType the
         subtree receives; ``symbol`` "M" (any module, the computation module included) or "S"
         (root rules only). ``budget`` limits the subtree's own cost (its nodes, its depth counted
@@ -23,7 +24,8 @@ Public API (stable)::
         ``TensorType -> bool`` (checked on the final operation). ``exclude``: a collection of
         modules, or a predicate on modules, the result must not be (e.g. ``{old_subtree}``).
         Raises :class:`SamplingError` when no such subtree exists within the witness classes
-        (docs/sampling.md); the search over decisions is exhaustive.
+        (docs/sampling.md), or when ``max_passes`` passes found none (the message says which);
+        with ``max_passes=None`` the search over decisions is exhaustive.
 
     sample_typed(...) -> Sampled(tree, output, passes)
         Same arguments as ``sample_module``; also returns the output type and how many passes
@@ -32,7 +34,8 @@ Public API (stable)::
 Semantics: every decision (production, then each terminal) is drawn from the options that fit
 the current tensor type and budget and can still be completed — a small witness completion of
 everything still open exists — with the grammar's weights renormalised: the paper's backtracking
-sampler without time limits or restarts; exact backtracking covers the rest (``exclude``). See
+sampler without time limits or restarts; exact backtracking covers the rest (``exclude``), bounded
+by a number of passes (deterministic, unlike a time-out) unless ``max_passes=None``. See
 :mod:`einspace.sampler._engine`, :mod:`einspace.sampler._needs` and docs/sampling.md.
 """
 
@@ -53,10 +56,17 @@ from ._tables import tables_for
 from .targets import AnyOf, Exactly, Pattern, Target, Where, as_target
 
 __all__ = ["sample", "sample_module", "sample_typed", "with_p_computation", "Sampled", "SamplingError", "Budget", "DEFAULT_BUDGET",
+           "DEFAULT_MAX_PASSES",
            "Target", "Exactly", "Pattern", "AnyOf", "Where"]
 
 TypeLike = Union[str, TensorType, tuple, list]
 Exclude = Union[Collection[Module], Callable[[Module], bool], None]
+
+#: passes (1 + dead ends) one search may take before giving up with SamplingError. Witnesses make
+#: almost every search finish in one pass; the bound only stops the rare exhaustive backtracking
+#: under an ``exclude`` set or a tight target, whose decision tree can be exponentially large
+#: (about 1-3 ms per pass). ``max_passes=None`` searches exhaustively.
+DEFAULT_MAX_PASSES = 1000
 
 
 class SamplingError(EinspaceError):
@@ -94,10 +104,12 @@ def _output_target(budget: Budget) -> Optional[Target]:
 
 def sample_typed(input: TypeLike, *, symbol: str = "M", chooser: Chooser,
                  grammar: Union[Grammar, str, None] = None, budget: Optional[Budget] = None,
-                 accept=None, exclude: Exclude = None) -> Sampled:
+                 accept=None, exclude: Exclude = None, max_passes: Optional[int] = DEFAULT_MAX_PASSES) -> Sampled:
     """:func:`sample_module`, also returning the output type and the number of passes."""
     if symbol not in ("S", "M"):
         raise ValueError(f"symbol must be 'S' (root) or 'M' (module), got {symbol!r}")
+    if max_passes is not None and (not isinstance(max_passes, int) or isinstance(max_passes, bool) or max_passes < 1):
+        raise ValueError(f"max_passes must be a positive integer or None, got {max_passes!r}")
     t = as_type(input)
     g = load_grammar(grammar)
     budget = budget if budget is not None else DEFAULT_BUDGET
@@ -112,15 +124,20 @@ def sample_typed(input: TypeLike, *, symbol: str = "M", chooser: Chooser,
     levels = min(depth, nodes // 2 + 2)
     args = (tables_for(g), chooser, symbol, t, depth,
             (nodes, _limit(budget.max_params), _limit(budget.max_flops), _limit(budget.max_memory)),
-            want, _exclusion(exclude))
+            want, _exclusion(exclude), max_passes)
     if levels > 120:
         with deep_enough(levels * 2):
             found = _engine.run(*args)
     else:
         found = _engine.run(*args)
-    if found is None:
-        raise SamplingError(f"no {'architecture' if symbol == 'S' else 'module'} from {t} fits the grammar, "
-                            f"the budget and the output constraint", input=t, symbol=symbol, budget=budget)
+    if isinstance(found, _engine.Exhausted):
+        what = "architecture" if symbol == "S" else "module"
+        if found.limited:
+            raise SamplingError(f"no {what} from {t} found in {found.passes:,} passes (max_passes); the search "
+                                f"was not finished: raise max_passes, or None for an exhaustive search",
+                                input=t, symbol=symbol, budget=budget)
+        raise SamplingError(f"no {what} from {t} fits the grammar, the budget and the output constraint",
+                            input=t, symbol=symbol, budget=budget)
     return Sampled(*found)
 
 
@@ -137,10 +154,10 @@ class _Both(Target):
 
 def sample_module(input: TypeLike, *, symbol: str = "M", chooser: Chooser,
                   grammar: Union[Grammar, str, None] = None, budget: Optional[Budget] = None,
-                  accept=None, exclude: Exclude = None) -> Module:
+                  accept=None, exclude: Exclude = None, max_passes: Optional[int] = DEFAULT_MAX_PASSES) -> Module:
     """One valid subtree from ``input`` (see the module docstring for every argument)."""
     return sample_typed(input, symbol=symbol, chooser=chooser, grammar=grammar, budget=budget,
-                        accept=accept, exclude=exclude).tree
+                        accept=accept, exclude=exclude, max_passes=max_passes).tree
 
 
 _P_CACHE: dict = {}
@@ -159,7 +176,8 @@ def with_p_computation(grammar: Grammar, p: float) -> Grammar:
 
 def sample(input: TypeLike, seed: Union[int, random.Random, None] = None, *, grammar=None,
            chooser: Optional[Chooser] = None, budget: Optional[Budget] = None,
-           p_computation: Optional[float] = None, **limits) -> Module:
+           p_computation: Optional[float] = None, max_passes: Optional[int] = DEFAULT_MAX_PASSES,
+           **limits) -> Module:
     """A whole architecture for ``input``, valid by construction (see the module docstring)."""
     if chooser is not None and seed is not None:
         raise TypeError("give either seed or chooser, not both")
@@ -168,4 +186,4 @@ def sample(input: TypeLike, seed: Union[int, random.Random, None] = None, *, gra
         g = with_p_computation(g, p_computation)
     b = Budget.of(budget, **limits)
     return sample_typed(input, symbol="S", chooser=chooser if chooser is not None else as_chooser(seed),
-                        grammar=g, budget=b).tree
+                        grammar=g, budget=b, max_passes=max_passes).tree

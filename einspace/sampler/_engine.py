@@ -24,14 +24,14 @@ pass is replayed with the recorded prefix; the search over the decision tree is 
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, NamedTuple, Optional
 
 from ..ast import Branching, Module, Routing, Sequential
 from ..types import TensorType
 from ._needs import NONE, ZERO, Free, Need, UserNeed, child, first_fit
 from ._tables import Tables
 
-__all__ = ["run", "UserNeed", "INF"]
+__all__ = ["run", "Exhausted", "UserNeed", "INF"]
 
 INF = 1 << 62
 
@@ -54,14 +54,16 @@ class Pass:
 
     __slots__ = ("t", "chooser", "prefix", "log", "nodes", "params", "flops", "memory", "limit", "local")
 
-    def __init__(self, tables: Tables, chooser, prefix: list, budget: tuple):
+    def __init__(self, tables: Tables, chooser, prefix: list, budget: tuple, local: Optional[dict] = None):
         self.t = tables
         self.chooser = chooser
         self.prefix = prefix
         self.log: list = []
         self.nodes, self.params, self.flops, self.memory = budget
         self.limit = budget
-        self.local: dict = {}  # derived needs of a caller's target (dropped with the pass)
+        #: derived needs of a caller's target: pure functions of (need, type), so one search shares
+        #: them across its passes (a dead end replays the prefix without recomputing witnesses)
+        self.local: dict = {} if local is None else local
 
     # --- decisions ---------------------------------------------------------------------------
 
@@ -369,7 +371,7 @@ class Pass:
             opts = self.t.agg((o1, o2), 2)
             branches = (m1, m2)
         else:
-            m, o = self.module("M", bt, depth - 1, self.derive(base, "template", b), k * b, kn)
+            m, o = self.module("M", bt, depth - 1, self.derive(base, "template", b), k * b, kn * b)
             opts = self.t.agg((o,), b)
             branches = (m,)
         items = opts.items
@@ -405,19 +407,34 @@ def backtrack(log: list) -> Optional[list]:
     return None
 
 
+class Exhausted(NamedTuple):
+    """A search that found nothing: ``limited`` when it stopped at ``max_passes`` rather than
+    having tried every decision."""
+
+    passes: int
+    limited: bool
+
+
 def run(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tuple, target,
         exclude: Optional[Callable[[Module], bool]], max_passes: Optional[int] = None):
-    """Search until a pass completes: (module, output type, passes), or None if nothing fits.
+    """Search until a pass completes: (module, output type, passes), or :class:`Exhausted`.
 
     ``budget`` is (nodes, params, flops, memory); ``target`` a predicate on the output type or None.
     With a target, a search that finds nothing is repeated with deeper witnesses next to the
-    target (an open slot there may be filled by a small module, not only a computation)."""
+    target (an open slot there may be filled by a small module, not only a computation).
+    ``max_passes`` bounds the passes of both searches together (None: exhaustive)."""
     if target is None:
         return _search(tables, chooser, lhs, t, depth, budget, None, exclude, max_passes)
     found = _search(tables, chooser, lhs, t, depth, budget, UserNeed(tables, target, budget), exclude, max_passes)
-    if found is None:
-        found = _search(tables, chooser, lhs, t, depth, budget, UserNeed(tables, target, budget, deep=True),
-                        exclude, max_passes)
+    if isinstance(found, Exhausted) and not found.limited:
+        left = None if max_passes is None else max_passes - found.passes
+        if left is None or left > 0:
+            again = _search(tables, chooser, lhs, t, depth, budget, UserNeed(tables, target, budget, deep=True),
+                            exclude, left)
+            if isinstance(again, Exhausted):
+                return Exhausted(found.passes + again.passes, again.limited)
+            return again[0], again[1], found.passes + again[2]
+        return Exhausted(found.passes, True)
     return found
 
 
@@ -425,17 +442,21 @@ def _search(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget
             exclude: Optional[Callable[[Module], bool]], max_passes: Optional[int]):
     prefix: list = []
     passes = 0
-    while True:
-        passes += 1
-        p = Pass(tables, chooser, prefix, budget)
-        try:
-            node, out = p.module(lhs, t, depth, need, 1, 1)
-            if exclude is not None and exclude(node):
-                raise _DEAD.with_traceback(None)
-            return node, out, passes
-        except _Dead:
-            prefix = backtrack(p.log)
-            if prefix is None or (max_passes is not None and passes >= max_passes):
-                return None
-        finally:
-            p.local.clear()  # deep needs point back to their pass
+    local: dict = {}
+    try:
+        while True:
+            passes += 1
+            p = Pass(tables, chooser, prefix, budget, local)
+            try:
+                node, out = p.module(lhs, t, depth, need, 1, 1)
+                if exclude is not None and exclude(node):
+                    raise _DEAD.with_traceback(None)
+                return node, out, passes
+            except _Dead:
+                prefix = backtrack(p.log)
+                if prefix is None:
+                    return Exhausted(passes, False)
+                if max_passes is not None and passes >= max_passes:
+                    return Exhausted(passes, True)
+    finally:
+        local.clear()  # deep needs point back to a pass: break the cycle for the reference counter

@@ -233,13 +233,13 @@ class Template(Need):
     """A 4/8-way template (``b`` copies, and the doubled first branch of a 2-way branching with
     ``b = 2``): the aggregation of identical copies must complete ``need``.
 
-    The template's own costs count ``b`` times (its ``k`` is ``need.k * b``); the aggregation counts
-    once per outer copy. A doubled first branch also counts its nodes twice (``kn``)."""
+    The template's own costs and nodes count ``b`` times (its ``k`` and ``kn`` are ``need.k * b`` and
+    ``need.kn * b``: the network instantiates every copy); the aggregation counts once per outer copy."""
 
     __slots__ = ("need", "b", "wide")
 
-    def __init__(self, need: Need, b: int, first_branch: bool = False, w=None, shallow: bool = False):
-        super().__init__(need.tab, need.k * b, need.kn * (2 if first_branch else 1), need.limit, need.persistent,
+    def __init__(self, need: Need, b: int, w=None, shallow: bool = False):
+        super().__init__(need.tab, need.k * b, need.kn * b, need.limit, need.persistent,
                          _deep(need, shallow), w)
         self.need, self.b = need, b
         self.wide = isinstance(need, UserNeed) and need.deep  # every aggregation next to a caller's target
@@ -294,7 +294,7 @@ def child(cache: dict, parent: Need, tag: str, arg=None, w=None) -> Need:
             got = Pairs(parent, arg, w)
         elif base == "first":
             got = First(parent, arg, w) if parent.deep and not shallow else \
-                Template(parent, 2, first_branch=True, w=w, shallow=True)
+                Template(parent, 2, w=w, shallow=True)
         else:
             got = Template(parent, arg, w=w, shallow=shallow)
         cache[key] = got
