@@ -24,6 +24,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from einspace import infer  # noqa: E402
+from einspace.analysis import instantiated_size  # noqa: E402
 from einspace.budget import DEFAULT_BUDGET  # noqa: E402
 from einspace.chooser import RandomChooser  # noqa: E402
 from einspace.sampler import sample  # noqa: E402
@@ -96,6 +97,7 @@ def main(argv=None) -> int:
     print(f"{'latency max (ms)':40} {lat[-1] * 1e3:>14.3f}")
     print(f"{'valid samples':40} {f'{valid}/{n}':>14}")
     print(f"{'mean AST nodes per sample':40} {statistics.fmean(a.size for a in archs):>14.1f}")
+    print(f"{'mean instantiated nodes per sample':40} {statistics.fmean(instantiated_size(a) for a in archs):>14.1f}")
     del archs
 
     if args.memory_samples:
