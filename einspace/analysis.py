@@ -17,6 +17,7 @@ draws from the bare PCFG (no types, no budgets); the sampler's counts come from
 
 from __future__ import annotations
 
+import functools
 import math
 import random
 import statistics
@@ -162,9 +163,12 @@ def tree_counts(tree: Module, copies: bool = False) -> tuple[int, int]:
     return terminals, nonterminals
 
 
+@functools.lru_cache(maxsize=1024)
 def instantiated_size(tree: Module) -> int:
     """AST nodes with every 4/8-way template counted once per copy: the size of the network that
-    :func:`einspace.build` instantiates, which is what budgets' ``max_nodes`` bounds."""
+    :func:`einspace.build` instantiates, which is what budgets' ``max_nodes`` bounds.
+
+    Memoised (nodes cache their hash): mutation asks it of the same parent many times."""
     return sum(tree_counts(tree, copies=True))
 
 
