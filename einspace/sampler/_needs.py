@@ -52,6 +52,18 @@ def first_fit(front: tuple, n: int, p: int, f: int, m: int, limit: tuple) -> tup
     return tuple(out)
 
 
+def step_witness(options, need: "Need", kn: int, k: int, limit: tuple) -> tuple:
+    """The witness of the first parameter-free step (a postrouting, an aggregation) in ``options``
+    after which ``need`` can be completed: one node per outer copy, FLOPs and memory per copy."""
+    for o in options:
+        rest = need.best(o.out)
+        if rest:
+            got = first_fit(rest, kn, 0, o.flops * k, o.memory * k, limit)
+            if got:
+                return got
+    return NONE
+
+
 class Need:
     """A constraint on a module's output type, with the costs of completing the rest.
 
@@ -191,14 +203,8 @@ class Post(Need):
                     rest = self.need.best(u)
                     got = first_fit(rest, kn, 0, 0, 0, self.limit) if rest else NONE
             return got
-        k = self.k
-        for o in (tab.post(t).cheap if self.deep or self.wide else tab.post(t).keep):
-            rest = self.need.best(o.out)
-            if rest:
-                got = first_fit(rest, kn, 0, o.flops * k, o.memory * k, self.limit)
-                if got:
-                    return got
-        return NONE
+        opts = tab.post(t)
+        return step_witness(opts.cheap if self.deep or self.wide else opts.keep, self.need, kn, self.k, self.limit)
 
 
 class Pairs(Need):
@@ -249,13 +255,7 @@ class Template(Need):
     def compute(self, t):
         k, kn = self.need.k, self.need.kn
         opts = self.tab.agg((t, t) if self.b == 2 else (t,), self.b)  # b = 2: a first branch and its copy
-        for o in (opts.cheap if self.deep or self.wide else opts.keep):
-            rest = self.need.best(o.out)
-            if rest:
-                got = first_fit(rest, kn, 0, o.flops * k, o.memory * k, self.limit)
-                if got:
-                    return got
-        return NONE
+        return step_witness(opts.cheap if self.deep or self.wide else opts.keep, self.need, kn, k, self.limit)
 
 
 class First(Need):
