@@ -25,6 +25,7 @@ type-preserving step is a *hop* over its parent, so long chains cost one look-up
 
 from __future__ import annotations
 
+import abc
 from typing import Optional
 
 from ..types import TensorType
@@ -64,7 +65,7 @@ def step_witness(options, need: "Need", kn: int, k: int, limit: tuple) -> tuple:
     return NONE
 
 
-class Need:
+class Need(abc.ABC):
     """A constraint on a module's output type, with the costs of completing the rest.
 
     ``persistent``: rooted at "no constraint", so it may be cached across samples. ``deep``: rooted
@@ -117,8 +118,9 @@ class Need:
         if isinstance(self.hop[0], Free):
             self.free_hop = self.hop[1:]
 
-    def compute(self, t: TensorType) -> tuple:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def compute(self, t: TensorType) -> tuple:
+        """The witness front for output type ``t`` (``best`` memoises it)."""
 
 
 class Free(Need):

@@ -13,6 +13,7 @@ Plain callables work too (:class:`Where`), but only the final operation is filte
 
 from __future__ import annotations
 
+import abc
 from dataclasses import dataclass
 from typing import Callable, Optional, Union
 
@@ -23,13 +24,14 @@ __all__ = ["Target", "Exactly", "Pattern", "AnyOf", "Where", "as_target", "ALL_M
 ALL_MODES = frozenset(("im", "col"))
 
 
-class Target:
+class Target(abc.ABC):
     """A set of output types. ``modes`` over-approximates the modes of the types it accepts."""
 
     modes: frozenset = ALL_MODES
 
-    def __call__(self, t: TensorType) -> bool:  # pragma: no cover - abstract
-        raise NotImplementedError
+    @abc.abstractmethod
+    def __call__(self, t: TensorType) -> bool:
+        """Whether ``t`` is in the set."""
 
     def accepts(self, t: TensorType, flops: int = 0, memory: int = 0) -> bool:
         """``self(t)``; sampler-internal targets also account the pending ``flops``/``memory``."""
