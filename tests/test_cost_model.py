@@ -34,14 +34,6 @@ FAST = dict(deadline=None, database=None, phases=[Phase.explicit, Phase.reuse, P
 SMALL_INPUTS = input_types(max_side=10)
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    """Tiny tensors: one thread is fastest, and far faster than two on a busy 2-core machine."""
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 # --- a top-down generator of type-correct trees -----------------------------------------------
 

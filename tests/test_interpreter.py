@@ -17,13 +17,6 @@ from einspace.interpreter import HeadError, summary
 from einspace.interpreter.modules import BranchingModule, ComputationModule, submodule
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def plain(text: str, input: str) -> nn.Module:
     return einspace.build(einspace.parse(text), input, lower=False).eval()

@@ -16,13 +16,6 @@ from einspace.interpreter.lowering import RULES, lowered_names
 from test_cost_model import FAST, SMALL_INPUTS, small, typed_modules
 
 
-@pytest.fixture(autouse=True, scope="module")
-def one_thread():
-    old = torch.get_num_threads()
-    torch.set_num_threads(1)
-    yield
-    torch.set_num_threads(old)
-
 
 def pair(text: str, input: str, *, double: bool = True):
     """(lowered, plain) networks of ``text`` with the same weights."""
