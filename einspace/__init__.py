@@ -10,44 +10,46 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Group, Identity, Im2Col, Linear,
+from .language.ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Group, Identity, Im2Col, Linear,
                   Module, Node, Norm, Perm, PosEnc, Relu, Routing, Sequential, Softmax, Terminal)
-from .errors import EinspaceError, GrammarError, ParseError, RuleViolation, TypeCheckError, Violation
-from .evaluator import NodeInfo, Typed, check, infer
-from .grammar import Grammar, default_grammar, load_grammar
-from .parser import parse, parse_terminal
-from .printer import to_string
-from .types import InputTypeError, TensorType, as_type
+from .errors import (BudgetError, CrossoverError, DataError, EinspaceError, GrammarError, InputTypeError, MutationError,
+                     OperationError, ParseError, RuleViolation, SamplingError, TypeCheckError, UsageError, Violation)
+from .types.evaluator import NodeInfo, Typed, check, infer
+from .language.grammar import Grammar, default_grammar, load_grammar
+from .language.parser import parse, parse_terminal
+from .language.printer import to_string
+from .types.tensor import TensorType, as_type
 
 __version__ = "0.1.0"
 
-#: public names provided by modules that load on first use: name -> module
+#: public names provided by modules that load on first use: name -> (module, attribute or None for the module)
 _LAZY = {
-    "build": "einspace.interpreter",
-    "summary": "einspace.interpreter",
-    "sample": "einspace.sampler",
-    "mutate": "einspace.mutation",
-    "crossover": "einspace.recombination",
-    "normalize": "einspace.normal_form",
-    "structural_hash": "einspace.normal_form",
-    "type_equivalent": "einspace.equivalence",
-    "instant_equivalent": "einspace.equivalence",
-    "complete_equivalent": "einspace.equivalence",
-    "forward_compatible": "einspace.equivalence",
-    "complete_compatible": "einspace.equivalence",
-    "seeds": "einspace.seeds",
-    "strategies": "einspace.strategies",
-    "data": "einspace.data",
-    "analysis": "einspace.analysis",
+    "build": ("einspace.interpreter", "build"),
+    "summary": ("einspace.interpreter", "summary"),
+    "sample": ("einspace.generate.sampler", "sample"),
+    "mutate": ("einspace.variation.mutation", "mutate"),
+    "crossover": ("einspace.variation.crossover", "crossover"),
+    "normalize": ("einspace.types.normal_form", "normalize"),
+    "structural_hash": ("einspace.types.normal_form", "structural_hash"),
+    "type_equivalent": ("einspace.types.equivalence", "type_equivalent"),
+    "instant_equivalent": ("einspace.types.equivalence", "instant_equivalent"),
+    "complete_equivalent": ("einspace.types.equivalence", "complete_equivalent"),
+    "forward_compatible": ("einspace.types.equivalence", "forward_compatible"),
+    "complete_compatible": ("einspace.types.equivalence", "complete_compatible"),
+    "seeds": ("einspace.seeds", None),
+    "strategies": ("einspace.testing.strategies", None),
+    "data": ("einspace.data", None),
+    "analysis": ("einspace.language.analysis", None),
 }
 
 
 def __getattr__(name: str) -> Any:
-    module = _LAZY.get(name)
-    if module is None:
+    entry = _LAZY.get(name)
+    if entry is None:
         raise AttributeError(f"module 'einspace' has no attribute {name!r}")
+    module, attr = entry
     mod = importlib.import_module(module)
-    value = mod if module.rsplit(".", 1)[-1] == name else getattr(mod, name)
+    value = mod if attr is None else getattr(mod, attr)
     globals()[name] = value
     return value
 
@@ -60,6 +62,7 @@ __all__ = [
     "parse", "parse_terminal", "to_string", "infer", "check", "as_type", "load_grammar", "default_grammar",
     "Typed", "NodeInfo", "TensorType", "Grammar",
     "EinspaceError", "ParseError", "TypeCheckError", "GrammarError", "InputTypeError", "RuleViolation", "Violation",
+    "OperationError", "BudgetError", "SamplingError", "MutationError", "CrossoverError", "DataError", "UsageError",
     "Node", "Module", "Terminal", "Sequential", "Branching", "Routing", "Computation",
     "Clone", "Group", "DotProduct", "Add", "Cat", "Identity", "Perm", "Im2Col", "Col2Im",
     "Linear", "Norm", "Relu", "Softmax", "PosEnc",

@@ -1,10 +1,16 @@
-"""The exceptions a caller can catch: every one says where (position or node path) and why."""
+"""Every exception the toolkit raises on bad input: one roof, ``EinspaceError``.
+
+Each says where (a line and column, a node path, a file) and why. The layers raise these and
+never define their own, so ``except einspace.EinspaceError`` catches every refusal of bad input.
+"""
 
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["EinspaceError", "ParseError", "TypeCheckError", "RuleViolation", "GrammarError", "Violation"]
+__all__ = ["EinspaceError", "ParseError", "TypeCheckError", "RuleViolation", "GrammarError", "Violation",
+           "InputTypeError", "OperationError", "BudgetError", "SamplingError", "MutationError", "CrossoverError",
+           "NotTypeable", "ConvGenError", "HeadError", "DataError", "SourceError", "UsageError"]
 
 
 class EinspaceError(Exception):
@@ -92,3 +98,60 @@ class TypeCheckError(EinspaceError, ValueError):
 
 class GrammarError(EinspaceError, ValueError):
     """A grammar file whose annotations (probabilities, choice sets) cannot be read."""
+
+
+class OperationError(EinspaceError, TypeError):
+    """An operation definition that is incomplete or clashes with another (see docs/extending.md)."""
+
+
+class InputTypeError(EinspaceError, ValueError):
+    """An input type string such as ``3x28x28`` or ``col:64x512`` could not be read."""
+
+
+class BudgetError(EinspaceError, ValueError):
+    """A budget that cannot be used (negative limit, unknown name, bad output shape)."""
+
+
+class SamplingError(EinspaceError):
+    """No architecture satisfies the grammar, the input type, the budget and the target."""
+
+    def __init__(self, message: str, *, input: object = None, symbol: str = "S", budget: object = None):
+        self.input, self.symbol, self.budget = input, symbol, budget
+        super().__init__(message)
+
+
+class MutationError(EinspaceError):
+    """No node of the architecture can be changed within the constraints (type, budget)."""
+
+
+class CrossoverError(EinspaceError):
+    """No subtree of the donor fits any position of the recipient within the constraints."""
+
+
+class NotTypeable(EinspaceError, TypeError):
+    """A branching or aggregation function has no one-input dimension function to compare."""
+
+
+class ConvGenError(EinspaceError, ValueError):
+    """Bad generation parameters (not exactly one derived property, empty or negative ranges)."""
+
+
+class HeadError(EinspaceError, ValueError):
+    """A head that cannot be built: bad class count or dense target, or both asked for."""
+
+    def __init__(self, rule: str, message: str):
+        self.path, self.rule, self.message = "head", rule, message
+        super().__init__(f"[{rule}] {message}")
+
+
+class DataError(EinspaceError, ValueError):
+    """Data missing, malformed, or not loadable; the message says what and where."""
+
+
+class SourceError(DataError):
+    """A data builder's raw source (a pip or Debian package) could not be obtained; the message
+    names the package and the command that would fetch it."""
+
+
+class UsageError(EinspaceError):
+    """Bad command-line input (exit code 2)."""

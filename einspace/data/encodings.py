@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 LANGUAGE_ALPHABET = "abcdefghijklmnopqrstuvwx"   # 24 letters: no y, no z (Unseen NAS Language)
 GUTENBERG_ALPHABET = "abcdefghijklmnopqrstuvwxyz "  # 26 letters + blank (Unseen NAS Gutenberg)

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 from .layout import SPLITS, resolve_root, write_meta, write_split
 from .splits import balanced_labels
 from .tasks import get_task

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 from .layout import (SPLITS, channel_stats, layout_help, normalize, pad_spatial, read_meta,
                      read_split, resolve_root)
 from .tasks import Task, get_task, shape_str

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from types import ModuleType
 
-from .errors import SourceError
+from ..errors import SourceError
 
 
 def log(message: str) -> None:

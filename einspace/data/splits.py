@@ -11,7 +11,7 @@ from collections.abc import Sequence
 
 import numpy as np
 
-from .errors import DataError
+from ..errors import DataError
 
 SPLIT_NAMES = ("train", "valid", "test")
 

@@ -8,9 +8,9 @@ from typing import Callable, Union
 from torch import nn
 
 from .._recursion import FRAMES_PER_LEVEL, HEADROOM, deep_enough
-from ..ast import Branching, Computation, Module, Routing, Sequential
-from ..evaluator import ROOT, Typed, child_path, infer
-from ..types import TensorType
+from ..language.ast import Branching, Computation, Module, Routing, Sequential
+from ..types.evaluator import ROOT, Typed, child_path, infer
+from ..types.tensor import TensorType
 from . import ops
 from .heads import Network, make_head
 from .lowering import lower as lower_node
@@ -99,6 +99,6 @@ def build(tree: Union[Module, str], input: TypeLike, classes: int | None = None,
     ``state_dict`` keys. Raises :class:`einspace.TypeCheckError` if the tree does not type-check.
     """
     if isinstance(tree, str):
-        from ..parser import parse
+        from ..language.parser import parse
         tree = parse(tree)
     return build_typed(infer(tree, input), classes, lower=lower, dense=dense)

@@ -5,18 +5,10 @@ Shared by the builder (heads.py) and by :func:`einspace.summary`, which must not
 
 from __future__ import annotations
 
-from ..errors import EinspaceError
-from ..types import TensorType
+from ..errors import EinspaceError, HeadError
+from ..types.tensor import TensorType
 
 __all__ = ["HeadError", "dense_target", "head_params", "head_output", "describe_head", "check_request", "class_count"]
-
-
-class HeadError(EinspaceError, ValueError):
-    """A head that cannot be built: bad class count or dense target, or both asked for."""
-
-    def __init__(self, rule: str, message: str):
-        self.path, self.rule, self.message = "head", rule, message
-        super().__init__(f"[{rule}] {message}")
 
 
 def dense_target(dense) -> tuple[int, int, int]:
@@ -26,7 +18,7 @@ def dense_target(dense) -> tuple[int, int, int]:
             raise HeadError("head.dense", f"a dense target is K x H x W, got {dense}")
         return dense.shape  # type: ignore[return-value]
     if isinstance(dense, str):
-        from ..types import InputTypeError, as_type
+        from ..types.tensor import InputTypeError, as_type
         try:
             return dense_target(as_type(dense))
         except InputTypeError as err:

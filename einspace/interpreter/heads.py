@@ -12,7 +12,7 @@ from __future__ import annotations
 import torch
 from torch import nn
 
-from ..types import TensorType
+from ..types.tensor import TensorType
 from .head_rules import HeadError, class_count, check_request, dense_target, head_output, head_params
 
 __all__ = ["HeadError", "ClassificationHead", "DenseHead", "Network", "make_head", "head_params", "head_output",

@@ -34,9 +34,9 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Identity, Im2Col, Linear, Module,
+from ..language.ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Identity, Im2Col, Linear, Module,
                    Perm, Routing, Sequential, Softmax)
-from ..types import TensorType
+from ..types.tensor import TensorType
 from .modules import BranchingModule, Container, RoutingModule
 
 __all__ = ["Lowering", "RULES", "BY_KIND", "lower", "lowered_names"]
@@ -321,7 +321,7 @@ def _match_attention(node: Branching, t: TensorType) -> bool:
 
 
 def _make_attention(plain: BranchingModule, node: Branching, t: TensorType) -> nn.Module:
-    from ..evaluator import infer
+    from ..types.evaluator import infer
     parts = attention_parts(node)
     assert parts is not None
     q_type = infer(parts.q, t).output

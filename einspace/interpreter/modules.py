@@ -13,7 +13,7 @@ from typing import Iterator
 import torch
 from torch import nn
 
-from ..types import TensorType
+from ..types.tensor import TensorType
 
 __all__ = ["Container", "SequentialModule", "BranchingModule", "RoutingModule", "ComputationModule",
            "spine", "submodule"]

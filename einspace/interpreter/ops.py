@@ -17,9 +17,9 @@ import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
-from ..ast import (Add, Cat, Clone, Col2Im, DotProduct, Group, Identity, Im2Col, Linear, Norm, Perm, PosEnc,
+from ..language.ast import (Add, Cat, Clone, Col2Im, DotProduct, Group, Identity, Im2Col, Linear, Norm, Perm, PosEnc,
                    Relu, Softmax, Terminal)
-from ..types import TensorType
+from ..types.tensor import TensorType
 
 __all__ = ["rearrange", "UNARY", "BRANCH", "AGGREGATE", "unary", "branch_fn", "aggregation",
            "dim_names", "LEAKY_SLOPE"]

@@ -8,10 +8,10 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Union
 
-from ..ast import Branching, Computation, Module, Routing, Sequential
-from ..evaluator import ROOT, Typed, child_path, infer
-from ..printer import terminal_text
-from ..types import TensorType
+from ..language.ast import Branching, Computation, Module, Routing, Sequential
+from ..types.evaluator import ROOT, Typed, child_path, infer
+from ..language.printer import terminal_text
+from ..types.tensor import TensorType
 
 __all__ = ["summary", "Summary", "Row"]
 
@@ -132,7 +132,7 @@ def summary(tree: Union[Module, str], input: Union[str, TensorType, tuple, list]
     ``paths=True`` adds each layer's submodule name in the built network (``net.get_submodule``).
     """
     if isinstance(tree, str):
-        from ..parser import parse
+        from ..language.parser import parse
         tree = parse(tree)
     typed = infer(tree, input)
     head = head_p = head_out = None

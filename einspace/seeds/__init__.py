@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from functools import lru_cache
 from importlib import resources
 
-from ..ast import Module
+from ..language.ast import Module
 
 __all__ = ["names", "text", "load", "info", "SeedInfo"]
 
@@ -57,7 +57,7 @@ def text(name: str) -> str:
 @lru_cache(maxsize=None)
 def load(name: str) -> Module:
     """Seed ``name`` parsed into an AST (cached: ASTs are immutable)."""
-    from ..parser import parse
+    from ..language.parser import parse
     return parse(text(name))
 
 

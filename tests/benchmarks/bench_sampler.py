@@ -24,11 +24,11 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from einspace import infer  # noqa: E402
-from einspace.analysis import instantiated_size  # noqa: E402
-from einspace.budget import DEFAULT_BUDGET  # noqa: E402
-from einspace.chooser import RandomChooser  # noqa: E402
-from einspace.sampler import sample  # noqa: E402
-from einspace.types import as_type  # noqa: E402
+from einspace.language.analysis import instantiated_size  # noqa: E402
+from einspace.generate.budget import DEFAULT_BUDGET  # noqa: E402
+from einspace.generate.chooser import RandomChooser  # noqa: E402
+from einspace.generate.sampler import sample  # noqa: E402
+from einspace.types.tensor import as_type  # noqa: E402
 
 
 def rss_mb() -> float:

@@ -22,8 +22,8 @@ from typing import Callable
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 from einspace import infer  # noqa: E402
-from einspace.recombination import crossover  # noqa: E402
-from einspace.mutation import mutate  # noqa: E402
+from einspace.variation.crossover import crossover  # noqa: E402
+from einspace.variation.mutation import mutate  # noqa: E402
 
 
 def _rate(fn: Callable[[int], object], n: int, repeats: int = 3) -> float:

@@ -14,7 +14,7 @@ from typing import Any
 
 import numpy as np
 
-from ..errors import DataError
+from ...errors import DataError
 from ..layout import META, SPLITS, read_meta, resolve_root, split_files, write_meta, write_split
 from ..sources import log
 from ..tasks import get_task, shape_str

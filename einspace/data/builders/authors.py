@@ -22,7 +22,7 @@ from pathlib import Path
 import numpy as np
 
 from ..encodings import gutenberg_images
-from ..errors import DataError, SourceError
+from ...errors import DataError, SourceError
 from ..sources import DebPackage, PipArchive, PipModule, deb_file, deb_root, log, pip_archive, pip_module
 from ..splits import SPLIT_NAMES, assign_groups, balanced_labels, draw, fractions_of
 from .base import Built, Context, Recipe

@@ -16,7 +16,7 @@ from typing import Any
 import numpy as np
 
 from ..encodings import chess_planes
-from ..errors import SourceError
+from ...errors import SourceError
 from ..sources import PipArchive, PipModule, log, pip_archive, pip_module
 from ..splits import SPLIT_NAMES, balanced_labels
 from .base import Built, Context, Recipe

@@ -16,7 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from ..encodings import digit_triples
-from ..errors import SourceError
+from ...errors import SourceError
 from ..sources import PipArchive, log, pip_archive
 from ..splits import SPLIT_NAMES, balanced_labels, partition_by_class
 from .base import Built, Context, Recipe

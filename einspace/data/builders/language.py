@@ -17,7 +17,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from ..encodings import language_images
-from ..errors import DataError, SourceError
+from ...errors import DataError, SourceError
 from ..sources import DebPackage, PipModule, deb_file, deb_root, log, pip_module
 from ..splits import SPLIT_NAMES, balanced_labels, partition
 from ..tasks import get_task

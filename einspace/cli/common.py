@@ -1,0 +1,89 @@
+"""Shared pieces of the subcommands: reading ARCH arguments and input types, printing JSON."""
+
+from __future__ import annotations
+
+import json
+import sys
+from pathlib import Path
+from typing import Any
+
+from ..errors import UsageError
+from ..errors import ParseError
+from ..types.tensor import InputTypeError, TensorType, as_type
+
+ARCH_HELP = "architecture: a string, @path to a file, seed:NAME for a built-in seed, or - for stdin"
+
+
+def read_arch_text(arg: str) -> str:
+    """The text an ARCH argument stands for."""
+    if arg == "-":
+        return sys.stdin.read()
+    if arg.startswith("@"):
+        path = Path(arg[1:])
+        try:
+            return path.read_text(encoding="utf-8")
+        except OSError as err:
+            raise UsageError(f"cannot read {str(path)!r}: {err.strerror}") from None
+    if arg.startswith("seed:"):
+        try:
+            from .. import seeds
+        except ModuleNotFoundError:
+            raise UsageError("seeds are not available in this installation") from None
+        name = arg[5:]
+        try:
+            return seeds.text(name)
+        except KeyError:
+            raise UsageError(f"unknown seed {name!r}; known seeds: {', '.join(seeds.names())}") from None
+    return arg
+
+
+def read_arch(arg: str, grammar: Any = None):
+    """Parse an ARCH argument; ParseError propagates for the caller to report (exit 1)."""
+    from ..language.parser import parse
+    return parse(read_arch_text(arg), grammar=grammar)
+
+
+def input_type(text: str | None) -> TensorType | None:
+    if text is None:
+        return None
+    try:
+        return as_type(text)
+    except InputTypeError as err:
+        raise UsageError(str(err)) from None
+
+
+def emit_json(obj: Any) -> None:
+    json.dump(obj, sys.stdout, separators=(", ", ": "))
+    sys.stdout.write("\n")
+
+
+def report_parse_error(err: ParseError, as_json: bool) -> int:
+    if as_json:
+        emit_json({"valid": False, "errors": [err.to_json()]})
+    else:
+        print(f"syntax error: {err}", file=sys.stderr)
+    return 1
+
+
+def add_grammar_option(p) -> None:
+    p.add_argument("--grammar", metavar="FILE", help="grammar file (default: the packaged einspace.lark)")
+
+
+def read_and_infer(arch: str, t: TensorType, grammar: Any, as_json: bool):
+    """Parse ARCH and evaluate it at ``t``: ``(tree, typed)``, or the exit code 1 after reporting
+    the syntax or type errors (as JSON when ``as_json``)."""
+    from ..errors import TypeCheckError
+    from ..types.evaluator import infer
+    try:
+        tree = read_arch(arch, grammar)
+    except ParseError as err:
+        return report_parse_error(err, as_json)
+    try:
+        return tree, infer(tree, t)
+    except TypeCheckError as err:
+        if as_json:
+            emit_json({"valid": False, "errors": err.to_json()})
+        else:
+            for v in err.violations:
+                print(f"type error {v}", file=sys.stderr)
+        return 1

@@ -1,1 +1,0 @@
-"""Subcommands of the ``einspace`` command line, one module each (see ``einspace.cli``)."""

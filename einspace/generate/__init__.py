@@ -1,0 +1,1 @@
+"""The generation layer: the sampler (engine, needs, tables, targets), budgets and choosers."""

@@ -1,0 +1,340 @@
+"""The PCFG of a grammar compiled for sampling, with the valid options of every tensor type memoised.
+
+The grammar's ``//@`` annotations are the only source: production probabilities per left-hand
+symbol and the weighted choice sets. For a tensor type the valid options of each symbol are found
+once with :mod:`einspace.types.rules` (the same rules the evaluator applies) and cached together with
+their output types and costs, so a decision during sampling is a dictionary look-up plus a budget
+comparison. Option lists keep the grammar file's order (the chooser sees a stable order; option 0
+is the simplest, which is what Hypothesis shrinks towards).
+"""
+
+from __future__ import annotations
+
+from collections import OrderedDict
+from typing import NamedTuple, Sequence
+
+from ..language.ast import Add, Cat, Col2Im, Computation, Group, Identity, Im2Col, Perm, Terminal
+from ..errors import RuleViolation
+from ..language.grammar import Grammar
+from ..types.rules import agg_flops, aggregate, apply, branch, op_flops, op_memory, op_params
+from ..types.tensor import TensorType
+
+__all__ = ["Tables", "tables_for", "KIND_ORDER"]
+
+#: kinds in the order the chooser sees them (simplest first, for shrinking)
+KIND_ORDER = ("computation", "sequential", "routing", "branching")
+
+#: per-type option memo size (entries per table). A full memo keeps what it has and stops adding:
+#: memory stays flat, and no long-lived objects keep arriving for the cyclic garbage collector to
+#: scan (the first types seen, those near the input, are also the most frequent)
+MEMO_LIMIT = 1 << 13
+
+
+class CompOpt(NamedTuple):
+    node: Computation
+    out: TensorType
+    params: int
+    flops: int
+    memory: int
+
+
+class RouteOpt(NamedTuple):
+    op: Terminal
+    out: TensorType
+    flops: int
+    memory: int
+
+
+class BranchOpt(NamedTuple):
+    fn: Terminal
+    out: TensorType      # the type every branch receives
+    factor: int
+    memory: int          # clone copies (0 for a group: a view)
+
+
+class AggOpt(NamedTuple):
+    agg: Terminal
+    out: TensorType
+    flops: int
+    memory: int
+
+
+class Options:
+    """Valid options at one type, their weights, the largest cost among them (fast budget test),
+    and (computed on first use) the options cheapest first with one per output type — the witness
+    search order — and ``keep``: the cheapest type-preserving option and any mode-changing ones."""
+
+    __slots__ = ("items", "weights", "max_params", "max_flops", "max_memory", "t", "_cheap", "_keep")
+
+    def __init__(self, items: tuple, weights: tuple, t: TensorType | None = None,
+                 max_params: int = 0, max_flops: int = 0, max_memory: int = 0):
+        self.items, self.weights, self.t = items, weights, t
+        self.max_params, self.max_flops, self.max_memory = max_params, max_flops, max_memory
+        self._cheap = self._keep = None
+
+    @property
+    def cheap(self) -> tuple:
+        if self._cheap is None:
+            cheap: dict = {}
+            for i in sorted(self.items, key=_cost):
+                cheap.setdefault(i.out, i)
+            self._cheap = tuple(cheap.values())
+        return self._cheap
+
+    @property
+    def keep(self) -> tuple:
+        if self._keep is None:
+            t = self.t
+            keep = tuple(i for i in self.cheap if i.out == t or (t is not None and i.out.mode != t.mode))
+            self._keep = keep or self.cheap
+        return self._keep
+
+
+_EMPTY = Options((), ())
+
+
+def _cost(item) -> tuple:
+    return (item.memory, getattr(item, "flops", 0), getattr(item, "params", 0))
+
+
+def _options(items: list, weights: list, t: TensorType | None = None) -> Options:
+    if not items:
+        return _EMPTY
+    mp = mf = mm = 0
+    for i in items:
+        p, f, m = getattr(i, "params", 0), getattr(i, "flops", 0), i.memory
+        mp = p if p > mp else mp
+        mf = f if f > mf else mf
+        mm = m if m > mm else mm
+    return Options(tuple(items), tuple(weights), t, mp, mf, mm)
+
+
+def _refused(op: Terminal, t: TensorType) -> bool:
+    """Certain refusals of the type rules, decided cheaply (building a RuleViolation's message is
+    costly, and most routing options are refused at most types); the rules decide the rest."""
+    if isinstance(op, Perm):
+        return len(op.order) != t.rank
+    if isinstance(op, Im2Col):
+        return t.mode != "im"
+    if isinstance(op, Col2Im):
+        return t.grid is None or t.shape[0] != t.grid[0] * t.grid[1]
+    if isinstance(op, Group):
+        return op.dim > len(t.shape) or t.shape[op.dim - 1] % op.b != 0
+    return False
+
+
+class _Memo(dict):
+    """A dict that stops growing at ``MEMO_LIMIT`` entries (flat memory)."""
+
+    def put(self, key, value):
+        if len(self) < MEMO_LIMIT:
+            self[key] = value
+        return value
+
+
+class Tables:
+    """Sampling tables of one grammar."""
+
+    def __init__(self, grammar: Grammar):
+        self.grammar = grammar
+        self.key = grammar.key
+        self.kinds = {lhs: tuple((k, grammar.probability(lhs, k)) for k in KIND_ORDER
+                                 if grammar.probability(lhs, k) > 0)
+                      for lhs in ("S", "M")}
+        self.kind_weights = {lhs: tuple(p for _, p in self.kinds[lhs]) for lhs in self.kinds}
+        ch = grammar.choices
+        self.c_choices = tuple((Computation(c.node), c.weight) for c in ch["C"] if c.weight > 0)
+        self.r1_choices = tuple((c.node, c.weight) for c in ch["R1"] if c.weight > 0)
+        self.r2_choices = tuple((c.node, c.weight) for c in ch["R2"] if c.weight > 0)
+        self.b_choices = tuple((c.node, c.weight) for c in ch["B"] if c.weight > 0)
+        self.a_choices = tuple((c.node, c.weight) for c in ch["A"] if c.weight > 0)
+        self.has_col2im = any(isinstance(op, Col2Im) for op, _ in self.r2_choices)
+        self.has_im2col = any(isinstance(op, Im2Col) for op, _ in self.r1_choices)
+        self.factors = tuple(sorted({fn.b for fn, _ in self.b_choices}))
+        # identity computation/routing and add(b) for every factor: then free witnesses always exist
+        self.trivial = (any(isinstance(c.op, Identity) for c, _ in self.c_choices)
+                        and any(isinstance(op, Identity) for op, _ in self.r1_choices)
+                        and any(isinstance(op, Identity) for op, _ in self.r2_choices)
+                        and all(any(isinstance(a, Add) and a.b == f for a, _ in self.a_choices) for f in self.factors))
+        # direct witness steps (no option tables needed): a free type-preserving computation and
+        # postrouting, col2im, add(b)
+        self.identity_comp = any(isinstance(c.op, Identity) for c, _ in self.c_choices)
+        self.identity_post = any(isinstance(op, Identity) for op, _ in self.r2_choices)
+        self.identity_pre = any(isinstance(op, Identity) for op, _ in self.r1_choices)
+        self.adds = {a.b: a for a, _ in self.a_choices if isinstance(a, Add)}
+        order = {Add: 0, Cat: 1}
+        self.joins = tuple(sorted((a for a, _ in self.a_choices if a.b == 2), key=lambda a: order.get(type(a), 2)))
+        self.needs: dict = {}  # the sampler's witness caches for unconstrained contexts (see _needs)
+        self.join_kinds = frozenset({"add" if isinstance(a, Add) else "cat" if isinstance(a, Cat) else "dot"
+                                     for a, _ in self.a_choices if a.b == 2})
+        self._joins = _Memo()
+        self._comp = _Memo()
+        self._pre = _Memo()
+        self._post = _Memo()
+        self._branch = _Memo()
+        self._agg = _Memo()
+
+    # --- per-type options ---------------------------------------------------------------------
+
+    def comp(self, t: TensorType) -> Options:
+        got = self._comp.get(t)
+        if got is not None:
+            return got
+        items, weights = [], []
+        for node, w in self.c_choices:
+            op = node.op
+            try:
+                out = apply(op, t)
+            except RuleViolation:
+                continue
+            items.append(CompOpt(node, out, op_params(op, t, out), op_flops(op, t, out), op_memory(op, out)))
+            weights.append(w)
+        return self._comp.put(t, _options(items, weights, t))
+
+    def _route(self, memo: _Memo, choices, t: TensorType) -> Options:
+        got = memo.get(t)
+        if got is not None:
+            return got
+        items, weights = [], []
+        for op, w in choices:
+            if _refused(op, t):
+                continue
+            try:
+                out = apply(op, t)
+            except RuleViolation:
+                continue
+            items.append(RouteOpt(op, out, op_flops(op, t, out), op_memory(op, out)))
+            weights.append(w)
+        return memo.put(t, _options(items, weights, t))
+
+    def pre(self, t: TensorType) -> Options:
+        return self._route(self._pre, self.r1_choices, t)
+
+    def post(self, t: TensorType) -> Options:
+        return self._route(self._post, self.r2_choices, t)
+
+    def branch(self, t: TensorType) -> Options:
+        got = self._branch.get(t)
+        if got is not None:
+            return got
+        items, weights = [], []
+        for fn, w in self.b_choices:
+            if _refused(fn, t):
+                continue
+            try:
+                bt = branch(fn, t)
+            except RuleViolation:
+                continue
+            items.append(BranchOpt(fn, bt, fn.b, op_memory(fn, bt, fn.b)))
+            weights.append(w)
+        return self._branch.put(t, _options(items, weights))
+
+    def agg(self, types: Sequence[TensorType], factor: int) -> Options:
+        """Aggregations valid for the branch outputs (``types`` has one entry per distinct branch:
+        two for factor 2, the template's output for 4 and 8)."""
+        key = (tuple(types), factor)
+        got = self._agg.get(key)
+        if got is not None:
+            return got
+        full = list(types) if factor == 2 else [types[0]] * factor
+        if factor == 2 and types[0].mode != types[1].mode:  # every aggregation needs one mode
+            return self._agg.put(key, _EMPTY)
+        items, weights = [], []
+        for a, w in self.a_choices:
+            if a.b != factor or not _may_aggregate(a, types):
+                continue
+            try:
+                out = aggregate(a, full, factor)
+            except RuleViolation:
+                continue
+            items.append(AggOpt(a, out, agg_flops(a, full, out), op_memory(a, out)))
+            weights.append(w)
+        return self._agg.put(key, _options(items, weights, types[0] if factor != 2 or types[0] == types[1] else None))
+
+    def fold(self, t: TensorType):
+        """The output of col2im on ``t`` if col2im is a postrouting choice and accepts ``t``."""
+        if not self.has_col2im or t.mode != "col" or _refused(_COL2IM, t):
+            return None
+        try:
+            return apply(_COL2IM, t)
+        except RuleViolation:
+            return None
+
+    def join_options(self, o1: TensorType, o2: TensorType):
+        """The 2-way aggregations of (o1, o2), lazily, add first: (agg, out, flops, memory)."""
+        pair = (o1, o2)
+        for a in self.joins:
+            if not _may_aggregate(a, pair):
+                continue
+            try:
+                out = aggregate(a, pair, 2)
+            except RuleViolation:
+                continue
+            yield a, out, agg_flops(a, pair, out), op_memory(a, out)
+
+    def keys(self, t: TensorType, role: int) -> frozenset:
+        """:func:`join_keys` of ``t`` for this grammar's 2-way aggregations (memoised)."""
+        key = (t, role)
+        got = self._joins.get(key)
+        if got is None:
+            got = self._joins.put(key, join_keys(t, role, self.join_kinds))
+        return got
+
+    def clear(self) -> None:
+        for m in (self._comp, self._pre, self._post, self._branch, self._agg, self._joins):
+            m.clear()
+        self.needs.clear()
+
+
+_COL2IM = Col2Im()
+
+
+def join_keys(t: TensorType, role: int, kinds: frozenset) -> frozenset:
+    """Keys under which ``t`` can meet a partner in a 2-way aggregation (``role`` 0: first branch,
+    1: second branch). Two outputs can be joined only if they share a key: add needs equal
+    shapes, cat(2,d) equal shapes off dimension d, dot_product [C,H,W]@[C,W,V] (im) or
+    [S,D]@[D,T] (col). This mirrors the shape preconditions of :func:`einspace.types.rules.aggregate`
+    as a fast necessary condition for the sampler's witness search; ``aggregate`` still decides."""
+    keys = []
+    shape, mode = t.shape, t.mode
+    if "add" in kinds:
+        keys.append(("add", mode, shape))
+    if "cat" in kinds:
+        for d in range(len(shape)):
+            keys.append(("cat", d, mode, shape[:d] + shape[d + 1:]))
+    if "dot" in kinds:
+        if mode == "im":
+            keys.append(("dot", mode, shape[0], shape[2] if role == 0 else shape[1]))
+        else:
+            keys.append(("dot", mode, shape[1] if role == 0 else shape[0]))
+    return frozenset(keys)
+
+
+def _may_aggregate(a: Terminal, types: Sequence[TensorType]) -> bool:
+    """A cheap necessary condition for :func:`einspace.types.rules.aggregate` to accept (it decides):
+    skips the certain refusals, whose error messages are costly to build, in the witness search."""
+    if len(types) == 1:
+        return True
+    x, y = types
+    if isinstance(a, Add):
+        return x.shape == y.shape
+    if isinstance(a, Cat):
+        i = a.dim - 1
+        return i < len(x.shape) and x.shape[:i] + x.shape[i + 1:] == y.shape[:i] + y.shape[i + 1:]
+    return True
+
+
+_TABLES: "OrderedDict[str, Tables]" = OrderedDict()
+
+
+def tables_for(grammar: Grammar) -> Tables:
+    """The (cached) tables of a grammar; a few grammars are kept (p(M -> C) sweeps reuse them)."""
+    t = _TABLES.get(grammar.key)
+    if t is None:
+        t = Tables(grammar)
+        _TABLES[grammar.key] = t
+        if len(_TABLES) > 8:
+            _TABLES.popitem(last=False)
+    else:
+        _TABLES.move_to_end(grammar.key)
+    return t

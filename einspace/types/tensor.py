@@ -1,0 +1,101 @@
+"""Tensor types: feature mode, shape (batch excluded) and the im2col grid that col2im needs."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import Literal, Union
+
+from ..errors import InputTypeError
+
+__all__ = ["TensorType", "as_type", "InputTypeError"]
+
+Mode = Literal["im", "col"]
+RANK = {"im": 3, "col": 2}
+
+
+@dataclass(frozen=True, slots=True)
+class TensorType:
+    """The type of a tensor flowing through an architecture.
+
+    ``shape`` excludes the batch: ``(C, H, W)`` in im mode, ``(S, D)`` in col mode. ``grid`` is the
+    ``(H', W')`` remembered from the im2col that produced a col tensor, until a col2im consumes it.
+    """
+
+    mode: Mode
+    shape: tuple[int, ...]
+    grid: tuple[int, int] | None = None
+
+    def __post_init__(self) -> None:
+        if self.mode not in RANK:
+            raise InputTypeError(f"mode must be 'im' or 'col', got {self.mode!r}")
+        if len(self.shape) != RANK[self.mode]:
+            raise InputTypeError(f"{self.mode} mode needs {RANK[self.mode]} dimensions, got {self.shape}")
+        if any((not isinstance(s, int)) or s < 1 for s in self.shape):
+            raise InputTypeError(f"every dimension must be a positive integer, got {self.shape}")
+
+    @property
+    def rank(self) -> int:
+        """Rank including the batch dimension (4 for im, 3 for col), as dims are counted in the notation."""
+        return len(self.shape) + 1
+
+    @property
+    def numel(self) -> int:
+        n = 1
+        for s in self.shape:
+            n *= s
+        return n
+
+    def dim(self, d: int) -> int:
+        """Size of dimension ``d`` counted with the batch at 0."""
+        return self.shape[d - 1]
+
+    def with_dim(self, d: int, size: int) -> "TensorType":
+        shape = list(self.shape)
+        shape[d - 1] = size
+        return TensorType(self.mode, tuple(shape), self.grid)
+
+    def __str__(self) -> str:
+        dims = ",".join(str(s) for s in self.shape)
+        return f"{self.mode}[{dims}]"
+
+    def spec(self) -> str:
+        """The input-type notation that :func:`as_type` reads back."""
+        dims = "x".join(str(s) for s in self.shape)
+        return dims if self.mode == "im" else f"col:{dims}"
+
+    def to_json(self) -> dict:
+        return {"mode": self.mode, "shape": list(self.shape)}
+
+
+_SPEC = re.compile(r"^\s*(?:(im|col)\s*:)?\s*(\d+(?:\s*[x×,]\s*\d+)*)\s*$", re.IGNORECASE)
+
+
+def as_type(value: Union[str, TensorType, tuple, list]) -> TensorType:
+    """Read an input type: ``"3x28x28"`` / ``"im:3x28x28"`` (im), ``"col:64x512"`` (col), a tuple, or a TensorType.
+
+    A bare three-dimensional spec is im mode and a bare two-dimensional one col mode.
+    """
+    if isinstance(value, TensorType):
+        return value
+    if isinstance(value, (tuple, list)):
+        dims = tuple(int(v) for v in value)
+        mode = None
+    elif isinstance(value, str):
+        m = _SPEC.match(value)
+        if not m:
+            raise InputTypeError(f"cannot read input type {value!r}: write C x H x W (e.g. 3x28x28) "
+                                 f"or col:S x D (e.g. col:64x512)")
+        mode = m.group(1).lower() if m.group(1) else None
+        dims = tuple(int(v) for v in re.split(r"\s*[x×,]\s*", m.group(2)))
+    else:
+        raise InputTypeError(f"an input type must be a string, tuple or TensorType, got {type(value).__name__}")
+    if mode is None:
+        if len(dims) == 3:
+            mode = "im"
+        elif len(dims) == 2:
+            mode = "col"
+        else:
+            raise InputTypeError(f"input type {value!r} has {len(dims)} dimensions; im mode needs 3 (C x H x W), "
+                                 f"col mode 2 (col:S x D)")
+    return TensorType(mode, dims)  # type: ignore[arg-type]

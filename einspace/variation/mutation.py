@@ -1,0 +1,434 @@
+"""Mutation: resample one node of an architecture, valid by construction (paper §4.1, §5).
+
+As in the paper: pick a node of the derivation tree uniformly at random (modules and terminals
+alike, the root included) and regenerate it from the grammar under its inherited attributes — the
+tensor type it receives. Unlike the original code, which mutated blindly and then ran a forward
+pass to validate (reference §7.1), the child here is typed while it is made:
+
+* a **module** is resampled with the sampler (:func:`einspace.generate.sampler.sample_typed`) at its input
+  type, ``exclude`` barring the current subtree. A draw is kept only if the rest of the tree accepts
+  its output type (the ancestors are re-typed from the changed node up, stopping as soon as an
+  ancestor's output type is unchanged); after a few refused draws — and always with
+  ``preserve_type=True`` — the node's exact output type (grid included) is the sampler's target,
+  so nothing downstream changes;
+* a **terminal** is replaced by another terminal of its symbol's choice set that fits (same factor
+  for branching and aggregation functions), drawn with the grammar's weights.
+
+A node inside a 4/8-way branching template is changed once, in the template, so every copy
+changes (bug B1 of the original lost such changes). The child never equals its parent. Budgets
+(nodes, depth, params, FLOPs, memory) bound the child; where the parent itself exceeds a limit,
+the parent's own value is the limit, so seeds larger than the default budget stay mutable.
+"""
+
+from __future__ import annotations
+
+import random
+from collections import OrderedDict
+from dataclasses import dataclass
+from typing import Callable, Optional, Union
+
+from ..language.analysis import instantiated_size
+from ..language.ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
+from ..generate.budget import DEFAULT_BUDGET, Budget
+from ..generate.chooser import Chooser, as_chooser
+from ..types.dimension_functions import attributes, output_type
+from ..errors import EinspaceError, MutationError, RuleViolation
+from ..types.evaluator import ROOT, NodeInfo, Typed, infer
+from ..language.grammar import Grammar, load_grammar
+from ..types.rules import aggregate, apply
+from ..types.tensor import TensorType, as_type
+
+__all__ = ["mutate", "mutate_step", "Mutation", "MutationError", "replace_at", "subtree_at", "downstream_ok",
+           "typed", "effective_budget", "within", "SLOT_SYMBOL"]
+
+#: the grammar symbol of a terminal by the slot it fills
+SLOT_SYMBOL = {"fn": "B", "agg": "A", "pre": "R1", "post": "R2", "op": "C"}
+
+
+@dataclass(frozen=True)
+class Mutation:
+    """One mutation: where it happened, what was replaced by what, and the child's output type."""
+
+    parent: Module
+    child: Module
+    path: str
+    old: Node
+    new: Node
+    output: TensorType
+    attempts: int
+
+    def to_json(self) -> dict:
+        from ..language.printer import terminal_text, to_string
+
+        def text(n: Node) -> str:
+            return to_string(n) if isinstance(n, Module) else terminal_text(n)
+        return {"arch": to_string(self.child), "path": self.path, "old": text(self.old), "new": text(self.new),
+                "output": self.output.to_json(), "attempts": self.attempts}
+
+
+# --- positions in a tree ------------------------------------------------------------------------
+
+def _child(node: Module, name: str) -> Node:
+    if isinstance(node, Branching):
+        if name in ("branch1", "branch2"):
+            return node.branches[0 if name == "branch1" else 1]
+        if name == "inner":
+            return node.branches[0]
+    return getattr(node, name)
+
+
+def _with_sequential(node: Sequential, name: str, new: Node) -> Module:
+    return Sequential(new, node.second) if name == "first" else Sequential(node.first, new)  # type: ignore[arg-type]
+
+
+def _with_routing(node: Routing, name: str, new: Node) -> Module:
+    parts = {"pre": node.pre, "inner": node.inner, "post": node.post}
+    parts[name] = new  # type: ignore[assignment]
+    return Routing(parts["pre"], parts["inner"], parts["post"])  # type: ignore[arg-type]
+
+
+def _with_computation(node: Computation, name: str, new: Node) -> Module:
+    return Computation(new)  # type: ignore[arg-type]
+
+
+def _with_branching(node: Branching, name: str, new: Node) -> Module:
+    if name == "fn":
+        return Branching(new, node.branches, node.agg)  # type: ignore[arg-type]
+    if name == "agg":
+        return Branching(node.fn, node.branches, new)  # type: ignore[arg-type]
+    if name == "inner":
+        return Branching(node.fn, (new,), node.agg)  # type: ignore[arg-type]
+    i = 0 if name == "branch1" else 1
+    branches = list(node.branches)
+    branches[i] = new  # type: ignore[call-overload]
+    return Branching(node.fn, tuple(branches), node.agg)
+
+
+_WITH: dict[type, Callable[[Module, str, Node], Module]] = {
+    Sequential: _with_sequential,  # type: ignore[dict-item]
+    Routing: _with_routing,  # type: ignore[dict-item]
+    Computation: _with_computation,  # type: ignore[dict-item]
+    Branching: _with_branching,  # type: ignore[dict-item]
+}
+
+
+def _names(path: str) -> list[str]:
+    parts = path.split(".")
+    if parts[0] != ROOT:
+        raise KeyError(f"paths start with {ROOT!r}: {path!r}")
+    return parts[1:]
+
+
+def subtree_at(tree: Module, path: str) -> Node:
+    """The node at ``path`` (``root``, ``root.first.inner``, ...)."""
+    node: Node = tree
+    for name in _names(path):
+        node = _child(node, name)  # type: ignore[arg-type]
+    return node
+
+
+def replace_at(tree: Module, path: str, new: Node) -> Module:
+    """A copy of ``tree`` with the node at ``path`` replaced by ``new`` (ancestors rebuilt, the rest shared)."""
+    names = _names(path)
+    if not names:
+        if not isinstance(new, Module):
+            raise TypeError("the root must be a module")
+        return new
+    chain: list[Module] = [tree]
+    for name in names[:-1]:
+        chain.append(_child(chain[-1], name))  # type: ignore[arg-type]
+    for parent, name in zip(reversed(chain), reversed(names)):
+        new = _WITH[type(parent)](parent, name, new)
+    return new  # type: ignore[return-value]
+
+
+# --- typing what changes ------------------------------------------------------------------------
+
+_TYPED: "OrderedDict[tuple[Module, TensorType], Typed]" = OrderedDict()
+
+
+def typed(tree: Module, t: TensorType) -> Typed:
+    """``infer(tree, t)``, memoised for the last few hundred parents (evolution mutates parents again)."""
+    key = (tree, t)
+    hit = _TYPED.get(key)
+    if hit is None:
+        hit = _TYPED[key] = infer(tree, t)
+        if len(_TYPED) > 256:
+            _TYPED.popitem(last=False)
+    else:
+        _TYPED.move_to_end(key)
+    return hit
+
+
+def _parent_output(parent: NodeInfo, name: str, out: TensorType, info: Typed) -> TensorType:
+    """The output of module ``parent`` when its child ``name`` now outputs ``out`` (the rest unchanged)."""
+    node = parent.node
+    if isinstance(node, Sequential):
+        return output_type(node.second, out) if name == "first" else out
+    if isinstance(node, Routing):
+        return apply(node.post, out)
+    if isinstance(node, Branching):
+        if name == "inner":
+            types = [out] * node.factor
+        else:
+            other = "branch2" if name == "branch1" else "branch1"
+            sibling = info.at(f"{parent.path}.{other}").output
+            types = [out, sibling] if name == "branch1" else [sibling, out]
+        return aggregate(node.agg, types, node.factor)
+    raise TypeError(f"{type(node).__name__} has no module children")  # pragma: no cover
+
+
+def downstream_ok(info: Typed, path: str, out: TensorType, root_ok: Optional[Callable[[TensorType], bool]] = None
+                  ) -> bool:
+    """Whether the tree stays valid when the module at ``path`` outputs ``out`` instead.
+
+    Re-types the ancestors from ``path`` up and stops as soon as one outputs what it did before.
+    """
+    while path != ROOT:
+        if out == info.at(path).output:
+            return True
+        parent_path, name = path.rsplit(".", 1)
+        try:
+            out = _parent_output(info.at(parent_path), name, out, info)
+        except RuleViolation:
+            return False
+        path = parent_path
+    return root_ok is None or root_ok(out)
+
+
+# --- budgets -------------------------------------------------------------------------------------
+
+_COSTS = ("max_params", "max_flops", "max_memory", "max_nodes", "max_depth")
+
+
+def effective_budget(budget: Budget, info: Typed) -> Budget:
+    """``budget`` with each limit raised to the parent's own value where the parent exceeds it."""
+    have = {"max_params": info.params, "max_flops": info.flops, "max_memory": info.memory,
+            "max_nodes": instantiated_size(info.tree), "max_depth": info.tree.depth}
+    changes = {k: have[k] for k in _COSTS if getattr(budget, k) is not None and getattr(budget, k) < have[k]}
+    return Budget.of(budget, **changes) if changes else budget
+
+
+def within(budget: Budget, tree: Module, t: TensorType) -> bool:
+    """Whether ``tree`` at ``t`` respects every limit of ``budget`` (it must type-check)."""
+    if budget.max_nodes is not None and instantiated_size(tree) > budget.max_nodes:
+        return False
+    if budget.max_depth is not None and tree.depth > budget.max_depth:
+        return False
+    a = attributes(tree, t)
+    for limit, value in ((budget.max_params, a.params), (budget.max_flops, a.flops), (budget.max_memory, a.memory)):
+        if limit is not None and value > limit:
+            return False
+    return _output_fits(budget, a.output)
+
+
+def _output_fits(budget: Budget, out: TensorType) -> bool:
+    if budget.output_mode is not None and out.mode != budget.output_mode:
+        return False
+    if budget.output_shape is not None:
+        if len(budget.output_shape) != len(out.shape):
+            return False
+        return all(w is None or w == h for w, h in zip(budget.output_shape, out.shape))
+    return True
+
+
+def _sub_budget(budget: Budget, info: Typed, at: NodeInfo) -> Budget:
+    """Limits for the new subtree at ``at`` (one instance): the budget minus the rest of the tree."""
+    def share(limit: Optional[int], total: int, own: int) -> Optional[int]:
+        if limit is None:
+            return None
+        return max(0, (limit - (total - own * at.copies)) // at.copies)
+    node = at.node
+    return Budget(
+        max_nodes=share(budget.max_nodes, instantiated_size(info.tree), instantiated_size(node)),
+        max_depth=None if budget.max_depth is None else budget.max_depth - at.depth,
+        max_params=share(budget.max_params, info.params, at.params),
+        max_flops=share(budget.max_flops, info.flops, at.flops),
+        max_memory=share(budget.max_memory, info.memory, at.memory),
+    )
+
+
+# --- the operator ------------------------------------------------------------------------------
+
+_DEFAULT_GRAMMAR: list[Grammar] = []
+
+
+def _grammar(grammar: Union[Grammar, str, None]) -> Grammar:
+    """The grammar to draw from; the packaged one is loaded once per process (a search mutates often)."""
+    if grammar is None:
+        if not _DEFAULT_GRAMMAR:
+            _DEFAULT_GRAMMAR.append(load_grammar(None))
+        return _DEFAULT_GRAMMAR[0]
+    return load_grammar(grammar)
+
+
+def _pick(chooser: Chooser, weights: list[float]) -> int:
+    return 0 if len(weights) == 1 else chooser.choose(weights)
+
+
+#: unconstrained draws tried (and checked downstream) before a module is resampled type-preservingly
+FREE_DRAWS = 4
+
+
+def _flexible(info: Typed, at: NodeInfo, root_ok) -> bool:
+    """Whether the rest of the tree accepts some output type other than the node's own, probed with
+    each size of that type grown by one and doubled. Where it does not (a residual branch, say),
+    free draws would almost all be refused, so the type-preserving draw is made directly."""
+    out = at.output
+    for i, size in enumerate(out.shape):
+        for new in (size + 1, 2 * size):
+            probe = TensorType(out.mode, out.shape[:i] + (new,) + out.shape[i + 1:], out.grid)
+            if downstream_ok(info, at.path, probe, root_ok):
+                return True
+    return False
+
+
+def _resample_module(info: Typed, at: NodeInfo, chooser: Chooser, grammar: Grammar, budget: Budget,
+                     preserve_type: bool, subtree_nodes: Optional[int] = None) -> Optional[Module]:
+    """A new subtree for the module at ``at``: valid where it stands, different from the old one.
+
+    Without ``preserve_type`` a few subtrees are drawn from the grammar at the node's input type and
+    the first whose output the rest of the tree accepts is kept (rejection keeps the grammar's
+    distribution, conditioned on validity); if none is, the node is resampled with its exact output
+    type as the sampler's target, which always leaves the rest valid. With ``preserve_type`` only the
+    latter. The sampler is exhaustive, so None means no such subtree exists within the budget.
+    """
+    from ..generate.sampler import SamplingError, sample_typed
+    from ..generate.targets import Exactly
+    old = at.node
+    symbol = "S" if at.path == ROOT else "M"
+    sub = _sub_budget(budget, info, at)
+    if subtree_nodes is not None and (sub.max_nodes is None or sub.max_nodes > subtree_nodes):
+        sub = Budget.of(sub, max_nodes=subtree_nodes)
+    if (sub.max_nodes is not None and sub.max_nodes < 2) or (sub.max_depth is not None and sub.max_depth < 2):
+        return None
+    root_ok = (lambda o: _output_fits(budget, o)) if budget.output_mode or budget.output_shape else None
+    if not preserve_type and _flexible(info, at, root_ok):
+        for _ in range(FREE_DRAWS):
+            try:
+                got = sample_typed(at.input, symbol=symbol, chooser=chooser, grammar=grammar, budget=sub,
+                                   exclude=(old,))
+            except SamplingError:
+                break
+            if downstream_ok(info, at.path, got.output, root_ok):
+                return got.tree
+    try:
+        return sample_typed(at.input, symbol=symbol, chooser=chooser, grammar=grammar, budget=sub,
+                            accept=Exactly(at.output, grid=True), exclude=(old,)).tree
+    except SamplingError:
+        return None
+
+
+def _terminal_options(at: NodeInfo, grammar: Grammar) -> tuple[list[Terminal], list[float]]:
+    """The other terminals of the node's symbol, with their grammar weights (not yet checked)."""
+    slot = at.path.rsplit(".", 1)[1]
+    options, weights = [], []
+    for choice in grammar.choices[SLOT_SYMBOL[slot]]:
+        if choice.node != at.node:
+            options.append(choice.node)
+            weights.append(choice.weight)
+    return options, weights
+
+
+def _terminal_fit(op: Terminal, info: Typed, at: NodeInfo, preserve_type: bool, root_ok) -> Optional[Module]:
+    """The enclosing module with ``op`` in the node's place, if the tree stays valid (and, with
+    ``preserve_type``, the node's and so the module's output types stay the same); else None."""
+    parent_path, slot = at.path.rsplit(".", 1)
+    parent = info.at(parent_path)
+    try:
+        module = _WITH[type(parent.node)](parent.node, slot, op)  # type: ignore[arg-type]
+    except (ValueError, TypeError):
+        return None  # e.g. a branching function of another factor
+    try:
+        if preserve_type:
+            if _terminal_output(op, at, parent) != at.output or \
+                    output_type(module, parent.input) != parent.output:  # type: ignore[arg-type]
+                return None
+        elif not downstream_ok(info, parent_path, output_type(module, parent.input), root_ok):  # type: ignore[arg-type]
+            return None
+    except RuleViolation:
+        return None
+    return module
+
+
+def _terminal_output(op: Terminal, at: NodeInfo, parent: NodeInfo) -> TensorType:
+    from ..types.rules import branch
+    node = parent.node
+    if at.path.endswith(".fn"):
+        return branch(op, at.input)  # type: ignore[arg-type]
+    if at.path.endswith(".agg"):
+        return aggregate(op, list(at.input), node.factor)  # type: ignore[arg-type, union-attr]
+    return apply(op, at.input)  # type: ignore[arg-type]
+
+
+def mutate_step(arch: Module, input: Union[str, TensorType], seed: Union[int, random.Random, None] = None, *,
+                grammar: Union[Grammar, str, None] = None, preserve_type: bool = False,
+                chooser: Optional[Chooser] = None, budget: Optional[Budget] = None,
+                subtree_nodes: Optional[int] = None, max_attempts: int = 100, **limits) -> Mutation:
+    """:func:`mutate`, returning a :class:`Mutation` record (path, old and new node, output type)."""
+    if subtree_nodes is not None and subtree_nodes < 2:
+        raise ValueError(f"subtree_nodes must be at least 2 (a computation module), got {subtree_nodes}")
+    if chooser is not None and seed is not None:
+        raise TypeError("give either seed or chooser, not both")
+    ch = chooser if chooser is not None else as_chooser(seed)
+    t = as_type(input)
+    g = _grammar(grammar)
+    info = typed(arch, t)
+    b = effective_budget(Budget.of(budget if budget is not None else DEFAULT_BUDGET, **limits), info)
+    candidates = list(info.nodes)
+    attempts = 0
+    while candidates and attempts < max_attempts:
+        attempts += 1
+        i = _pick(ch, [1.0] * len(candidates))
+        at = candidates[i]
+        if isinstance(at.node, Module):
+            new = _resample_module(info, at, ch, g, b, preserve_type, subtree_nodes)
+            if new is None:
+                candidates.pop(i)
+                continue
+            child = replace_at(arch, at.path, new)
+            path, old_node, new_node = at.path, at.node, new
+        else:
+            # a weighted draw among the alternatives, refusing those that do not fit and drawing
+            # again: the same distribution as a draw among the fitting ones, with fewer checks
+            options, weights = _terminal_options(at, g)
+            root_ok = (lambda o: _output_fits(b, o)) if b.output_mode or b.output_shape else None
+            child = None
+            while options:
+                j = _pick(ch, weights)
+                op = options.pop(j)
+                weights.pop(j)
+                module = _terminal_fit(op, info, at, preserve_type, root_ok)
+                if module is None:
+                    continue
+                cand = replace_at(arch, at.path.rsplit(".", 1)[0], module)
+                if within(b, cand, t):
+                    child, path, old_node, new_node = cand, at.path, at.node, op
+                    break
+            if child is None:
+                candidates.pop(i)
+                continue
+        if child == arch or not within(b, child, t):
+            continue
+        return Mutation(arch, child, path, old_node, new_node, attributes(child, t).output, attempts)
+    raise MutationError(f"no valid mutation found for this architecture at {t} within the budget "
+                        f"after {attempts} attempts" + (" (preserving the output type)" if preserve_type else ""))
+
+
+def mutate(arch: Module, input: Union[str, TensorType], seed: Union[int, random.Random, None] = None, *,
+           grammar: Union[Grammar, str, None] = None, preserve_type: bool = False,
+           chooser: Optional[Chooser] = None, budget: Optional[Budget] = None, subtree_nodes: Optional[int] = None,
+           **limits) -> Module:
+    """A child of ``arch`` that differs in one resampled node and type-checks at ``input``.
+
+    ``seed`` (int or random.Random) or ``chooser`` supplies the randomness (a Hypothesis chooser
+    makes mutations shrinkable). ``preserve_type=True`` keeps the changed node's output type, so the
+    child's output type and everything downstream are unchanged. ``budget``/``limits`` as for
+    :func:`einspace.sample` (``max_nodes``, ``max_depth``, ``max_params``, ``max_flops``,
+    ``max_memory``, ``output_mode``, ``output_shape``). ``subtree_nodes`` caps the size of a
+    resampled subtree (default: only the budget does, as in the paper), for more local changes.
+    Raises :class:`MutationError` if no node can change, :class:`einspace.TypeCheckError` if
+    ``arch`` does not type-check at ``input``.
+    """
+    return mutate_step(arch, input, seed, grammar=grammar, preserve_type=preserve_type, chooser=chooser,
+                       budget=budget, subtree_nodes=subtree_nodes, **limits).child
