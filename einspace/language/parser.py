@@ -23,7 +23,7 @@ from .ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, G
                   Linear, Module, Node, Norm, Perm, PosEnc, Relu, Routing, Sequential, Softmax, Terminal)
 from ..errors import ParseError
 
-__all__ = ["parse", "parse_terminal", "MAX_DEPTH", "MAX_NODES", "MAX_LENGTH", "KEYWORDS"]
+__all__ = ["parse", "parse_terminal", "as_tree", "MAX_DEPTH", "MAX_NODES", "MAX_LENGTH", "KEYWORDS"]
 
 #: deepest module nesting accepted (an n-ary sequential of n items nests n deep)
 MAX_DEPTH = 1000
@@ -511,6 +511,19 @@ def parse(text: str, *, grammar: Any = None, max_depth: int = MAX_DEPTH, max_nod
     if tree.size > max_nodes:
         raise ParseError(f"the architecture has {tree.size:,} nodes, more than the limit of {max_nodes:,}")
     return tree
+
+
+def as_tree(value: Any, *, grammar: Any = None) -> Module:
+    """An architecture from a tree or its text: every function that takes a tree takes text too.
+
+    >>> as_tree("sequential(norm, relu)") == as_tree(as_tree("sequential(norm, relu)"))
+    True
+    """
+    if isinstance(value, Module):
+        return value
+    if isinstance(value, str):
+        return parse(value, grammar=grammar)
+    raise ParseError(f"expected an architecture (a tree or its text), got {type(value).__name__}")
 
 
 def _skip_space_and_comments(text: str) -> str:
