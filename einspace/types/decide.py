@@ -12,9 +12,10 @@ from __future__ import annotations
 import itertools
 import math
 from dataclasses import dataclass, field
-from typing import Callable, Iterator, Optional
+from typing import Callable, Iterator, Optional, Union
 
 from ..language.ast import Module
+from ..language.parser import as_tree
 from .dimension_functions import try_output_type
 from .tensor import TensorType
 from .quasi import PSet
@@ -24,6 +25,9 @@ __all__ = ["InputBox", "Decision", "DEFAULT_BOX", "decide_type_equivalence", "de
            "symbolic_or_none", "describe_function"]
 
 MODES = ("im", "col")
+
+#: an architecture: a tree or its text
+Arch = Union[Module, str]
 
 
 @dataclass(frozen=True)
@@ -183,8 +187,11 @@ def _describe(t: Optional[TensorType]) -> str:
     return "undefined" if t is None else str(t)
 
 
-def decide_type_equivalence(a: Module, b: Module, box: InputBox = DEFAULT_BOX) -> Decision:
-    """Whether f_a = f_b as partial functions on every grid-free input (same domain, same types)."""
+def decide_type_equivalence(a: Arch, b: Arch, box: InputBox = DEFAULT_BOX) -> Decision:
+    """Whether f_a = f_b as partial functions on every grid-free input (same domain, same types).
+
+    ``a`` and ``b`` are trees or their text."""
+    a, b = as_tree(a), as_tree(b)
     methods: dict[str, str] = {}
     exact = True
     for mode in MODES:
@@ -218,12 +225,16 @@ def decide_type_equivalence(a: Module, b: Module, box: InputBox = DEFAULT_BOX) -
     return Decision(True, exact, methods, None, "same dimension function")
 
 
-def decide_forward_compatibility(a: Module, b: Module, box: InputBox = DEFAULT_BOX) -> Decision:
+def decide_forward_compatibility(a: Arch, b: Arch, box: InputBox = DEFAULT_BOX, *,
+                                 names: tuple[str, str] = ("the first", "the second")) -> Decision:
     """Whether every output type of a (over grid-free inputs) is an input b accepts: O_a ⊆ I_b.
 
-    Decided as dom(sequential(a, b)) = dom(a), which is the same statement.
+    Decided as dom(sequential(a, b)) = dom(a), which is the same statement. ``a`` and ``b`` are
+    trees or their text; ``names`` are how the witness text calls a and b (e.g. ``("B", "A")``).
     """
     from ..language.ast import Sequential
+    a, b = as_tree(a), as_tree(b)
+    first, second = names
     seq = Sequential(a, b)
     methods: dict[str, str] = {}
     exact = True
@@ -236,7 +247,7 @@ def decide_forward_compatibility(a: Module, b: Module, box: InputBox = DEFAULT_B
             if env is not None:
                 t = _input(mode, env)
                 out = try_output_type(a, t)
-                return Decision(False, True, methods, t, f"at {t} the first gives {out}, which the second refuses")
+                return Decision(False, True, methods, t, _refusal(t, out, first, second))
             continue
         methods[mode] = f"exhaustive over {box.describe(mode)} ({why_a or why_s})"
 
@@ -244,17 +255,23 @@ def decide_forward_compatibility(a: Module, b: Module, box: InputBox = DEFAULT_B
             out = try_output_type(a, t, memo=False)
             if out is None or try_output_type(b, out, memo=False) is not None:
                 return None
-            return f"at {t} the first gives {out}, which the second refuses"
+            return _refusal(t, out, first, second)
 
         found = _exhaustive(refused, mode, box)
         if found is not None:
             return Decision(False, True, methods, found[0], found[1])
         exact = False
-    return Decision(True, exact, methods, None, "every output of the first is accepted by the second")
+    return Decision(True, exact, methods, None, f"every output of {first} is accepted by {second}")
 
 
-def describe_function(tree: Module) -> list[str]:
+def _refusal(t: TensorType, out: Optional[TensorType], first: str, second: str) -> str:
+    """The witness text of a failed forward compatibility: what ``first`` gives and ``second`` refuses."""
+    return f"at {t} {first} gives {out}, which {second} refuses"
+
+
+def describe_function(tree: Arch) -> list[str]:
     """One line per mode: the symbolic dimension function, or why it is only checked pointwise."""
+    tree = as_tree(tree)
     lines = []
     for mode in MODES:
         f, why = symbolic_or_none(tree, mode)

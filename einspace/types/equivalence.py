@@ -54,9 +54,9 @@ def as_module(x: Typeable) -> Module:
         return x
     if isinstance(x, str):
         from ..errors import ParseError
-        from ..language.parser import parse, parse_terminal
+        from ..language.parser import as_tree, parse_terminal
         try:
-            return parse(x)
+            return as_tree(x)
         except ParseError:
             try:
                 x = parse_terminal(x)  # a lone routing op such as col2im or im2col(3,1,1)
@@ -119,14 +119,15 @@ def relations(a: Typeable, b: Typeable, input: Optional[Union[str, TensorType]] 
 
 def decide_all(a: Typeable, b: Typeable, input: Optional[Union[str, TensorType]] = None, *,
                box: InputBox = DEFAULT_BOX) -> dict:
-    """Like :func:`relations`, with a :class:`Decision` (how it was decided, a witness) per relation."""
+    """Like :func:`relations`, with a :class:`Decision` (how it was decided, a witness) per relation;
+    a compatibility witness names ``a`` as A and ``b`` as B."""
     from .normal_form import normalize
     ma, mb = as_module(a), as_module(b)
     typed = decide_type_equivalence(ma, mb, box)
     same_form = normalize(ma) == normalize(mb)
     complete = typed if same_form else Decision(False, True, {}, None, "different normal forms")
-    ab = decide_forward_compatibility(ma, mb, box)
-    ba = decide_forward_compatibility(mb, ma, box)
+    ab = decide_forward_compatibility(ma, mb, box, names=("A", "B"))
+    ba = decide_forward_compatibility(mb, ma, box, names=("B", "A"))
     both = ab if not ab.holds else ba if not ba.holds else Decision(True, ab.exact and ba.exact,
                                                                     {"a→b": ab.methods, "b→a": ba.methods})
     return {

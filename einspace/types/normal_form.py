@@ -33,6 +33,7 @@ from typing import Callable, Union
 from .._recursion import deep_enough
 from ..language.ast import (Branching, Cat, Computation, Group, Identity, Im2Col, Module, Perm, Routing, Sequential,
                   Terminal)
+from ..language.parser import as_tree
 
 __all__ = ["normalize", "structural_hash", "is_normal", "PERM_MODULE"]
 
@@ -155,19 +156,21 @@ _RULES: dict[type, Callable[[_Normaliser, Module], Module]] = {
 }
 
 
-def normalize(tree: Module) -> Module:
-    """The normal form of ``tree`` (see the module docstring for the rules); idempotent."""
-    if not isinstance(tree, Module):
-        raise TypeError(f"normalize expects a module, got {type(tree).__name__}")
+def normalize(tree: Union[Module, str]) -> Module:
+    """The normal form of ``tree`` (a tree or its text; see the module docstring for the rules); idempotent."""
+    tree = as_tree(tree)
     with deep_enough(tree.depth):
         return _Normaliser()(tree)
 
 
-def is_normal(tree: Module) -> bool:
+def is_normal(tree: Union[Module, str]) -> bool:
+    """Whether ``tree`` (a tree or its text) is its own normal form."""
+    tree = as_tree(tree)
     return normalize(tree) == tree
 
 
-def structural_hash(tree: Module) -> str:
+def structural_hash(tree: Union[Module, str]) -> str:
     """A stable hex digest (sha256 of the normal form's canonical text): equal for trees that differ
-    only by the rewrites of :func:`normalize`, in every process and on every machine."""
+    only by the rewrites of :func:`normalize`, in every process and on every machine. Takes a tree
+    or its text."""
     return normalize(tree).digest()

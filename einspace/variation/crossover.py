@@ -21,6 +21,7 @@ from dataclasses import dataclass
 from typing import Optional, Union
 
 from ..language.ast import Computation, Module
+from ..language.parser import as_tree
 from ..generate.budget import DEFAULT_BUDGET, Budget
 from ..generate.chooser import Chooser, as_chooser
 from ..types.dimension_functions import attributes, try_output_type
@@ -60,10 +61,11 @@ def donors(tree: Module) -> tuple[Module, ...]:
     return tuple(seen)
 
 
-def crossover_step(a: Module, b: Module, input: Union[str, TensorType], seed: Union[int, random.Random, None] = None,
+def crossover_step(a: Union[Module, str], b: Union[Module, str], input: Union[str, TensorType], seed: Union[int, random.Random, None] = None,
                    *, chooser: Optional[Chooser] = None, preserve_type: bool = False,
                    budget: Optional[Budget] = None, max_attempts: int = 200, **limits) -> Crossover:
     """:func:`crossover`, returning a :class:`Crossover` record."""
+    a, b = as_tree(a), as_tree(b)
     if chooser is not None and seed is not None:
         raise TypeError("give either seed or chooser, not both")
     ch = chooser if chooser is not None else as_chooser(seed)
@@ -103,10 +105,11 @@ def crossover_step(a: Module, b: Module, input: Union[str, TensorType], seed: Un
                          + (" with the same output type" if preserve_type else "") + " within the budget")
 
 
-def crossover(a: Module, b: Module, input: Union[str, TensorType], seed: Union[int, random.Random, None] = None,
+def crossover(a: Union[Module, str], b: Union[Module, str], input: Union[str, TensorType], seed: Union[int, random.Random, None] = None,
               *, chooser: Optional[Chooser] = None, preserve_type: bool = False, budget: Optional[Budget] = None,
               **limits) -> Module:
-    """A child of recipient ``a`` with one module subtree replaced by a fitting subtree of donor ``b``.
+    """A child of recipient ``a`` with one module subtree replaced by a fitting subtree of donor ``b``
+    (each a tree or its text).
 
     Both parents must type-check at ``input``; the child does too, by construction. ``seed`` or
     ``chooser`` supplies the randomness; ``preserve_type=True`` only swaps subtrees with the same

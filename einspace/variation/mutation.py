@@ -35,6 +35,7 @@ from ..types.dimension_functions import attributes, output_type
 from ..errors import EinspaceError, MutationError, RuleViolation
 from ..types.evaluator import ROOT, NodeInfo, Typed, infer
 from ..language.grammar import Grammar, load_grammar
+from ..language.parser import as_tree
 from ..types.rules import aggregate, apply
 from ..types.tensor import TensorType, as_type
 
@@ -361,11 +362,12 @@ def _terminal_output(op: Terminal, at: NodeInfo, parent: NodeInfo) -> TensorType
     return apply(op, at.input)  # type: ignore[arg-type]
 
 
-def mutate_step(arch: Module, input: Union[str, TensorType], seed: Union[int, random.Random, None] = None, *,
+def mutate_step(arch: Union[Module, str], input: Union[str, TensorType], seed: Union[int, random.Random, None] = None, *,
                 grammar: Union[Grammar, str, None] = None, preserve_type: bool = False,
                 chooser: Optional[Chooser] = None, budget: Optional[Budget] = None,
                 subtree_nodes: Optional[int] = None, max_attempts: int = 100, **limits) -> Mutation:
     """:func:`mutate`, returning a :class:`Mutation` record (path, old and new node, output type)."""
+    arch = as_tree(arch, grammar=grammar)
     if subtree_nodes is not None and subtree_nodes < 2:
         raise ValueError(f"subtree_nodes must be at least 2 (a computation module), got {subtree_nodes}")
     if chooser is not None and seed is not None:
@@ -415,11 +417,11 @@ def mutate_step(arch: Module, input: Union[str, TensorType], seed: Union[int, ra
                         f"after {attempts} attempts" + (" (preserving the output type)" if preserve_type else ""))
 
 
-def mutate(arch: Module, input: Union[str, TensorType], seed: Union[int, random.Random, None] = None, *,
+def mutate(arch: Union[Module, str], input: Union[str, TensorType], seed: Union[int, random.Random, None] = None, *,
            grammar: Union[Grammar, str, None] = None, preserve_type: bool = False,
            chooser: Optional[Chooser] = None, budget: Optional[Budget] = None, subtree_nodes: Optional[int] = None,
            **limits) -> Module:
-    """A child of ``arch`` that differs in one resampled node and type-checks at ``input``.
+    """A child of ``arch`` (a tree or its text) that differs in one resampled node and type-checks at ``input``.
 
     ``seed`` (int or random.Random) or ``chooser`` supplies the randomness (a Hypothesis chooser
     makes mutations shrinkable). ``preserve_type=True`` keeps the changed node's output type, so the
