@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import operator
 import re
 from dataclasses import dataclass
 from typing import Literal, Union
@@ -68,34 +69,50 @@ class TensorType:
         return {"mode": self.mode, "shape": list(self.shape)}
 
 
-_SPEC = re.compile(r"^\s*(?:(im|col)\s*:)?\s*(\d+(?:\s*[x×,]\s*\d+)*)\s*$", re.IGNORECASE)
+_SEPARATOR = r"\s*[x×,]\s*"
+_SPEC = re.compile(rf"^\s*(?:(im|col)\s*:)?\s*(\d+(?:{_SEPARATOR}\d+)*)\s*$", re.IGNORECASE)
+_FORMS = "write C x H x W (e.g. 3x28x28) or col:S x D (e.g. col:64x512)"
 
 
 def as_type(value: Union[str, TensorType, tuple, list]) -> TensorType:
     """Read an input type: ``"3x28x28"`` / ``"im:3x28x28"`` (im), ``"col:64x512"`` (col), a tuple, or a TensorType.
 
-    A bare three-dimensional spec is im mode and a bare two-dimensional one col mode.
+    A bare spec or tuple must have three dimensions (im mode); col mode is always written ``col:``
+    (a bare ``3x32`` is refused, not guessed). The separator is ``x``, ``X``, ``×`` or ``,``.
     """
     if isinstance(value, TensorType):
         return value
     if isinstance(value, (tuple, list)):
-        dims = tuple(int(v) for v in value)
-        mode = None
-    elif isinstance(value, str):
-        m = _SPEC.match(value)
-        if not m:
-            raise InputTypeError(f"cannot read input type {value!r}: write C x H x W (e.g. 3x28x28) "
-                                 f"or col:S x D (e.g. col:64x512)")
-        mode = m.group(1).lower() if m.group(1) else None
-        dims = tuple(int(v) for v in re.split(r"\s*[x×,]\s*", m.group(2)))
-    else:
+        return _bare(value, _tuple_dims(value))
+    if not isinstance(value, str):
         raise InputTypeError(f"an input type must be a string, tuple or TensorType, got {type(value).__name__}")
-    if mode is None:
-        if len(dims) == 3:
-            mode = "im"
-        elif len(dims) == 2:
-            mode = "col"
-        else:
-            raise InputTypeError(f"input type {value!r} has {len(dims)} dimensions; im mode needs 3 (C x H x W), "
-                                 f"col mode 2 (col:S x D)")
-    return TensorType(mode, dims)  # type: ignore[arg-type]
+    m = _SPEC.match(value)
+    if not m:
+        raise InputTypeError(f"cannot read input type {value!r}: {_FORMS}")
+    dims = tuple(int(v) for v in re.split(_SEPARATOR, m.group(2), flags=re.IGNORECASE))
+    if m.group(1) is None:
+        return _bare(value, dims)
+    return TensorType(m.group(1).lower(), dims)  # type: ignore[arg-type]
+
+
+def _tuple_dims(value: Union[tuple, list]) -> tuple[int, ...]:
+    """The sizes of a tuple input type; InputTypeError unless every one is an integer (bools refused)."""
+    refused = InputTypeError(f"an input type tuple holds integers, got {value!r}")
+    if any(isinstance(v, bool) for v in value):
+        raise refused
+    try:
+        return tuple(operator.index(v) for v in value)
+    except TypeError:
+        raise refused from None
+
+
+def _bare(value: object, dims: tuple[int, ...]) -> TensorType:
+    """The type of a spec without a mode: im with three dimensions; two are refused as ambiguous."""
+    if len(dims) == 3:
+        return TensorType("im", dims)
+    if len(dims) == 2:
+        spec = "x".join(str(d) for d in dims)
+        raise InputTypeError(f"input type {value!r} has 2 dimensions: write col:{spec} for col mode "
+                             f"(im mode needs 3, C x H x W)")
+    raise InputTypeError(f"input type {value!r} has {len(dims)} dimensions; im mode needs 3 (C x H x W), "
+                         f"col mode 2 (col:S x D)")

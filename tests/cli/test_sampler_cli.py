@@ -48,7 +48,7 @@ def test_stats(capsys):
 
 def test_errors(capsys):
     assert main(["sample", "-i", "3x28x28", "-n", "0"]) == 2
-    assert main(["sample", "-i", "3x28", "--output-shape", "5x1x1", "--max-nodes", "6", "--seed", "0"]) in (0, 1)
+    assert main(["sample", "-i", "col:3x28", "--output-shape", "5x1x1", "--max-nodes", "6", "--seed", "0"]) in (0, 1)
     assert main(["sample", "-i", "3x28x28", "--output-shape", "5x1x1", "--max-nodes", "6"]) == 1
     assert main(["sample", "-i", "3x28x28", "--p-computation", "2"]) == 2
     assert main(["sample", "-i", "nonsense"]) == 2
