@@ -18,7 +18,8 @@ __all__ = ["summary", "Summary", "Row"]
 
 @dataclass(frozen=True)
 class Row:
-    """One layer: its submodule name (the node path without ``root.``), label, output and params.
+    """One layer: its submodule name in the built network (what ``net.get_submodule`` takes), label,
+    output and params.
 
     ``params`` counts every instance below this node; ``copies`` > 1 marks the template of a
     4/8-way branching module (``params`` is then the total over its copies).
@@ -91,34 +92,46 @@ def _label(node: Module) -> str:
     return _LABELS[type(node)](node)
 
 
-def _rows(typed: Typed, max_depth: int | None) -> list[Row]:
+def _join(prefix: str, name: str) -> str:
+    return f"{prefix}.{name}" if prefix else name
+
+
+def _rows(typed: Typed, max_depth: int | None, root_name: str = "") -> list[Row]:
+    """The rows in pre-order. Each row's name is what ``net.get_submodule`` takes: ``root_name``
+    ("" for the backbone alone, "backbone" under a head) for the root, and below a 4/8-way template
+    (the ModuleList ``inner``) the names of its first copy (``inner.0...``)."""
     rows: list[Row] = []
-    stack: list[tuple[Module, str, int, int]] = [(typed.tree, ROOT, 0, 1)]
+    # (node, evaluator path, own submodule name, prefix of its children's names, depth, copies)
+    stack: list[tuple[Module, str, str, str, int, int]] = [(typed.tree, ROOT, root_name, root_name, 0, 1)]
     while stack:
-        node, path, depth, reps = stack.pop()
+        node, path, name, base, depth, reps = stack.pop()
         info = typed.at(path)
-        name = path[len(ROOT) + 1:] if path != ROOT else "(root)"
         rows.append(Row(name, depth, _label(node), info.output, info.params * reps, reps))
         if isinstance(node, Computation) or (max_depth is not None and depth >= max_depth):
             continue
-        kids: list[tuple[Module, str, int, int]] = []
+        kids: list[tuple[Module, str, str, str, int, int]] = []
         if isinstance(node, Sequential):
             # flatten the chain, as the compact notation does
-            chain: list[tuple[Module, str]] = [(node.second, child_path(path, "second")),
-                                               (node.first, child_path(path, "first"))]
+            chain: list[tuple[Module, str, str]] = [(node.second, child_path(path, "second"), _join(base, "second")),
+                                                    (node.first, child_path(path, "first"), _join(base, "first"))]
             while chain:
-                item, p = chain.pop()
+                item, p, n = chain.pop()
                 if isinstance(item, Sequential):
-                    chain += [(item.second, child_path(p, "second")), (item.first, child_path(p, "first"))]
+                    chain += [(item.second, child_path(p, "second"), _join(n, "second")),
+                              (item.first, child_path(p, "first"), _join(n, "first"))]
                 else:
-                    kids.append((item, p, depth + 1, 1))
+                    kids.append((item, p, n, n, depth + 1, 1))
         elif isinstance(node, Routing):
-            kids.append((node.inner, child_path(path, "inner"), depth + 1, 1))
+            n = _join(base, "inner")
+            kids.append((node.inner, child_path(path, "inner"), n, n, depth + 1, 1))
         elif isinstance(node, Branching):
-            copies = node.factor if len(node.branches) == 1 else 1
+            template = len(node.branches) == 1
+            copies = node.factor if template else 1
             for slot, child in node.named_children():
                 if isinstance(child, Module):
-                    kids.append((child, child_path(path, slot), depth + 1, copies))
+                    n = _join(base, slot)
+                    kids.append((child, child_path(path, slot), n, _join(n, "0") if template else n,
+                                 depth + 1, copies))
         stack.extend(reversed(kids))
     return rows
 
@@ -129,7 +142,9 @@ def summary(tree: Union[Module, str], input: Union[str, TensorType, tuple, list]
 
     Rows follow the compact notation (a sequential chain is listed flat); ``depth`` limits the
     nesting shown. ``classes``/``dense`` add the head's row, as :func:`einspace.build` would.
-    ``paths=True`` adds each layer's submodule name in the built network (``net.get_submodule``).
+    ``paths=True`` adds each layer's submodule name in the built network, as ``net.get_submodule``
+    takes it: the root is ``""`` (the network itself; ``backbone`` under a head), and the layers of
+    a 4/8-way template are named in its first copy (``inner.0.first``).
     """
     if isinstance(tree, str):
         from ..language.parser import parse
@@ -139,5 +154,6 @@ def summary(tree: Union[Module, str], input: Union[str, TensorType, tuple, list]
     if classes is not None or dense is not None:
         from .head_rules import describe_head
         head, head_p, head_out = describe_head(typed.output, classes, dense)
-    return Summary(tuple(_rows(typed, depth)), typed.input, typed.output, typed.params,
+    root_name = "" if head is None else "backbone"
+    return Summary(tuple(_rows(typed, depth, root_name)), typed.input, typed.output, typed.params,
                    head, head_p or 0, head_out, paths)
