@@ -12,7 +12,8 @@ def register(sub) -> None:
                        description="Parse ARCH, check it at --input, build it as a torch module (with a head if "
                                    "--classes or --dense is given), count its parameters and run one forward pass "
                                    "at batch 1 in eval mode. Exit 0 if it builds and the predicted and measured "
-                                   "figures agree, 1 if the architecture is invalid, 2 on usage errors.")
+                                   "figures agree, 1 if the architecture is invalid, 2 on usage errors "
+                                   "(torch missing included).")
     p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
     p.add_argument("--input", "-i", required=True, metavar="TYPE",
                    help="input type: C x H x W (e.g. 3x28x28) or col:S x D (e.g. col:64x512)")
@@ -43,6 +44,8 @@ def run(args) -> int:
     except HeadError as err:
         raise UsageError(err.message) from None
 
+    from .common import require_torch
+    require_torch()
     import torch
     from ..interpreter.builder import build_typed
     net = build_typed(typed, args.classes, lower=not args.plain, dense=args.dense).eval()

@@ -57,12 +57,30 @@ def emit_json(obj: Any) -> None:
     sys.stdout.write("\n")
 
 
-def report_parse_error(err: ParseError, as_json: bool) -> int:
+def report_parse_error(err: ParseError, as_json: bool, code: int = 1) -> int:
+    """Print a syntax error (as JSON when ``as_json``); returns ``code``, the exit code."""
     if as_json:
         emit_json({"valid": False, "errors": [err.to_json()]})
     else:
         print(f"syntax error: {err}", file=sys.stderr)
-    return 1
+    return code
+
+
+#: what to do when torch is missing (the README's "GPU users" note says which build to pick)
+TORCH_HINT = ("building and running networks needs PyTorch, which is not installed: pip install torch "
+              "(or pip install 'einspace[torch]'; `make setup` installs the CPU wheel torch==2.13.0). GPU users: "
+              "install the build for your CUDA version first, e.g. pip install torch --index-url "
+              "https://download.pytorch.org/whl/cu124 (see 'GPU users' in the README)")
+
+
+def require_torch() -> None:
+    """Import torch, or raise a UsageError (exit 2) that says how to install it."""
+    try:
+        import torch  # noqa: F401
+    except ModuleNotFoundError as err:
+        if err.name is None or err.name.split(".")[0] != "torch":
+            raise  # torch is there but one of its own dependencies is broken: show that
+        raise UsageError(TORCH_HINT) from None
 
 
 def add_grammar_option(p) -> None:

@@ -18,7 +18,8 @@ def register(sub) -> None:
         "equiv", help="compare two architectures' dimension functions (NeuralArTS), or generate convolutions",
         description="Compare A and B: complete equivalence (same operations and parameters), type equivalence "
                     "(same dimension function over every input), instant equivalence at --input, forward and "
-                    "complete compatibility. Exit 0 if the chosen --relation holds (default: type), 1 if not.\n\n"
+                    "complete compatibility. Exit 0 if the chosen --relation holds (default: type), 1 if not, 2 on "
+                    "usage or syntax errors.\n\n"
                     "With --generate-convs IM2COL and two of --kernels/--paddings/--dilations, list the im2col "
                     "settings whose convolution routing[im2col, linear(n), col2im] is type-equivalent to the "
                     "seed's (NeuralArTS Algorithm 1); --save-grammar writes a grammar with them added to R1.",
@@ -58,8 +59,8 @@ def run(args) -> int:
     try:
         a = read_arch(args.a, args.grammar)
         b = read_arch(args.b, args.grammar)
-    except ParseError as err:
-        return report_parse_error(err, args.json)
+    except ParseError as err:  # a syntax error is a usage error here: 1 means "not related"
+        return report_parse_error(err, args.json, code=2)
     from ..types.equivalence import decide_all, describe_function
     answers = decide_all(a, b, t)
     holds = {k: (v.holds if hasattr(v, "holds") else v) for k, v in answers.items()}
@@ -93,10 +94,22 @@ def _print(answers: dict, input_text) -> None:
         if not v.holds and v.witness is not None:
             note = f"   ({v.detail})"
         elif v.holds and not v.exact:
-            note = "   (checked exhaustively over a finite input box; see docs/types.md)"
+            note = f"   (checked over a finite box of inputs only: {_boxes(v.methods)})"
         elif not v.holds and v.detail:
             note = f"   ({v.detail})"
         print(f"{label + ':':<{width}} {_yes(v.holds)}{note}")
+
+
+def _boxes(methods: dict) -> str:
+    """The input boxes a decision was checked over, from its ``methods`` (nested for both directions)."""
+    from ..types.decide import DEFAULT_BOX
+    modes: list[str] = []
+    for key, how in methods.items():
+        if isinstance(how, dict):
+            modes += [m for m, h in how.items() if str(h).startswith("exhaustive") and m not in modes]
+        elif str(how).startswith("exhaustive") and key not in modes:
+            modes.append(key)
+    return "; ".join(DEFAULT_BOX.describe(m) for m in modes)
 
 
 def _generate(args) -> int:

@@ -2,7 +2,7 @@
 
 Each subcommand lives in its own module with ``register(subparsers)``; handlers return the exit
 code: 0 success, 1 a negative answer (invalid architecture, not equivalent, missing data), 2 a
-usage error. Heavy imports (torch) happen inside handlers, so ``einspace check`` stays fast.
+usage error. An EinspaceError a handler leaves unreported is printed as one message (exit 1). Heavy imports (torch) happen inside handlers, so ``einspace check`` stays fast.
 """
 
 from __future__ import annotations
@@ -13,7 +13,7 @@ import sys
 from typing import Sequence
 
 from .. import __version__
-from ..errors import UsageError
+from ..errors import EinspaceError, UsageError
 
 #: subcommand modules, in the order ``--help`` lists them
 COMMANDS = (
@@ -61,6 +61,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     except UsageError as err:
         print(f"einspace {args.command}: {err}", file=sys.stderr)
         return 2
+    except EinspaceError as err:  # bad input a handler did not report itself: a message, not a traceback
+        print(f"einspace {args.command}: error: {err}", file=sys.stderr)
+        return 1
     except BrokenPipeError:
         return 0
     except KeyboardInterrupt:

@@ -54,11 +54,14 @@ def register(sub) -> None:
                    help="notation of the printed architectures (default canonical)")
     p.add_argument("--p-computation", type=float, default=None, metavar="P",
                    help="p(M -> C); the other module rules share the rest in their ratio (grammar default 0.32)")
-    g = p.add_argument_group("budgets (an integer, or 'none'; defaults: see docs/sampling.md)")
+    from ..generate.budget import DEFAULT_BUDGET
+    g = p.add_argument_group("budgets (an integer, or 'none' for no limit; at least one of --max-nodes and "
+                             "--max-depth must stay finite)")
     for name, help_ in (("max-nodes", "nodes of the instantiated network: AST nodes, terminals included, a 4/8-way template once per copy"), ("max-depth", "tree depth"),
                         ("max-params", "parameters"), ("max-flops", "FLOPs per sample"),
                         ("max-memory", "activation elements per sample")):
-        g.add_argument(f"--{name}", type=_limit, default=_DEFAULT, metavar="N", help=help_)
+        default = getattr(DEFAULT_BUDGET, name.replace("-", "_"))
+        g.add_argument(f"--{name}", type=_limit, default=_DEFAULT, metavar="N", help=f"{help_} (default {default:,})")
     g.add_argument("--output-mode", choices=("im", "col"), default=None, help="required output mode")
     g.add_argument("--output-shape", type=_shape, default=None, metavar="SHAPE",
                    help="required output shape without the batch, ? for a free dimension: 64x7x7, 64x?x?")
@@ -92,6 +95,8 @@ def run(args) -> int:
         start = time.perf_counter()
         try:
             arch = sample(t, chooser=chooser, grammar=grammar, budget=budget, p_computation=args.p_computation)
+        except BudgetError as err:  # a budget the sampler cannot use (e.g. no finite size limit)
+            raise UsageError(f"{err} (give --max-nodes or --max-depth a number)") from None
         except SamplingError as err:
             print(f"sample: {err}", file=sys.stderr)
             return 1

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import sys
+
 from ..errors import TypeCheckError
 from ..types.evaluator import infer
 from .common import emit_json, input_type
@@ -76,8 +78,20 @@ def run_show(args) -> int:
     from ..language.printer import to_string
     tree = seeds.load(args.name)
     if args.style == "tree":
-        t = input_type(args.input or seeds.info(args.name).input)
-        print(to_string(tree, "tree", input=t))
+        meant = seeds.info(args.name).input
+        t = input_type(args.input or meant)
+        try:
+            print(to_string(tree, "tree", input=t))
+        except TypeCheckError as err:
+            return _report_type_error(err, args.name, meant)
     else:
         print(to_string(tree, args.style))
     return 0
+
+
+def _report_type_error(err: TypeCheckError, name: str, meant: str) -> int:
+    """A seed that does not type-check at the given input: a negative answer (exit 1), as in ``show``."""
+    for v in err.violations:
+        print(f"type error {v}", file=sys.stderr)
+    print(f"seed {name} does not fit this input; it is meant for --input {meant}", file=sys.stderr)
+    return 1
