@@ -46,14 +46,18 @@ def register(subparsers: Any) -> None:
     p_info.add_argument("--json", action="store_true")
 
 
+#: printed names of info keys that are not the key with spaces
+_LABELS = {"balance": "balance (as built)", "recipe_balance": "balance of the full-size recipe"}
+
+
 def _print_info(info: dict[str, Any]) -> None:
     print(f"{info['name']}: input {info['input']} (stored {info['stored']}), "
           f"classes {info['classes']}, metric {info['metric']}")
     print("  splits: " + ", ".join(f"{k} {v}" for k, v in info["splits"].items()))
-    for key in ("labels", "source", "licence", "split_method", "balance", "differences"):
-        if key in info:
+    for key in ("labels", "source", "licence", "split_method", "balance", "recipe_balance", "differences"):
+        if key in info and not (key == "recipe_balance" and info[key] == info.get("balance")):
             value = ", ".join(info[key]) if isinstance(info[key], list) else info[key]
-            print(f"  {key.replace('_', ' ')}: {value}")
+            print(f"  {_LABELS.get(key, key.replace('_', ' '))}: {value}")
     print(f"  directory: {info['directory']}")
 
 

@@ -17,6 +17,7 @@ import numpy as np
 from ..errors import DataError
 from .layout import (SPLITS, channel_stats, layout_help, normalize, pad_spatial, read_meta,
                      read_split, resolve_root)
+from .splits import balance_text
 from .tasks import Task, get_task, shape_str
 
 
@@ -137,6 +138,8 @@ def describe(name: str, root: str | os.PathLike[str] | None = None) -> dict[str,
     """Shapes, classes and split sizes of a task on disk, without loading the inputs.
 
     The dictionary is the ``einspace data info --json`` object (DESIGN §5) plus extra keys.
+    ``balance`` describes the class counts on disk (a ``--size tiny`` build's, not the full size's);
+    ``recipe_balance`` is the builder's description of its full-size balance, when it wrote one.
     """
     task = get_task(name)
     directory = task_directory(name, root)
@@ -171,4 +174,8 @@ def describe(name: str, root: str | os.PathLike[str] | None = None) -> dict[str,
                     "differences", "build_seconds"):
             if key in meta:
                 info[key] = meta[key]
+        if "balance" in meta:  # the recipe's words, written for the full-size build
+            info["recipe_balance"] = meta["balance"]
+    if counts:  # the balance of what is on disk, whatever size was built
+        info["balance"] = balance_text(counts)
     return info

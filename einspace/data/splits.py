@@ -97,3 +97,15 @@ def draw(pool: np.ndarray, n: int, rng: np.random.Generator) -> np.ndarray:
         return rng.choice(pool, size=n, replace=False)
     rest = rng.choice(pool, size=n - len(pool), replace=True)
     return rng.permutation(np.concatenate([pool, rest]))
+
+
+def balance_text(counts: dict[str, Sequence[int]]) -> str:
+    """How balanced the classes of the splits are, from their per-class counts:
+    ``{"train": [10, 10], "valid": [2, 3]}`` -> ``"balanced within one: 10/2–3 per class (train/valid)"``."""
+    spans = {split: (min(c), max(c)) for split, c in counts.items() if len(c)}
+    if not spans:
+        raise DataError("no class counts to describe")
+    spread = max(hi - lo for lo, hi in spans.values())
+    kind = "exactly balanced" if spread == 0 else "balanced within one" if spread == 1 else "not balanced"
+    sizes = "/".join(f"{lo:,}" if lo == hi else f"{lo:,}–{hi:,}" for lo, hi in spans.values())
+    return f"{kind}: {sizes} per class ({'/'.join(spans)})"
