@@ -1,6 +1,6 @@
 """einspace in five minutes: the language, the sampler, and a tiny architecture search on real digits.
 
-    make demo                      # or: .venv/bin/python examples/demo.py [--budget 8] [--epochs 2]
+    make demo                      # or: .venv/bin/python examples/demo.py [--budget 6] [--epochs 2]
 
 1. write an architecture as text, check its types, print its derivation tree;
 2. build the AddNIST task offline from the real MNIST digits that ship in a PyPI wheel;
@@ -121,10 +121,10 @@ def search(budget: int, epochs: int, train_limit: int, seed: int) -> None:
 
 def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--budget", type=int, default=6, help="architectures sampled (default 8)")
-    parser.add_argument("--epochs", type=int, default=2, help="training epochs per architecture (default 2)")
-    parser.add_argument("--train-limit", type=int, default=4500, help="training images used (default 4500)")
-    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--budget", type=int, default=6, help="architectures sampled (default %(default)s)")
+    parser.add_argument("--epochs", type=int, default=2, help="training epochs per architecture (default %(default)s)")
+    parser.add_argument("--train-limit", type=int, default=4500, help="training images used (default %(default)s)")
+    parser.add_argument("--seed", type=int, default=0, help="random seed (default %(default)s)")
     args = parser.parse_args(argv)
     show_language()
     try:
