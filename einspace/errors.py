@@ -10,7 +10,8 @@ from dataclasses import dataclass, field
 
 __all__ = ["EinspaceError", "ParseError", "TypeCheckError", "RuleViolation", "GrammarError", "Violation",
            "InputTypeError", "OperationError", "BudgetError", "SamplingError", "MutationError", "CrossoverError",
-           "NotTypeable", "ConvGenError", "HeadError", "DataError", "SourceError", "UsageError"]
+           "NotTypeable", "ConvGenError", "HeadError", "DataError", "SourceError", "UsageError",
+           "MissingDependency"]
 
 
 class EinspaceError(Exception):
@@ -151,6 +152,15 @@ class DataError(EinspaceError, ValueError):
 class SourceError(DataError):
     """A data builder's raw source (a pip or Debian package) could not be obtained; the message
     names the package and the command that would fetch it."""
+
+
+class MissingDependency(EinspaceError, ImportError):
+    """An optional package a feature needs (torch, Hypothesis) is not installed; the message says
+    how to install it. An ImportError too, so ``except ImportError`` still sees it."""
+
+    def __init__(self, package: str, message: str):
+        super().__init__(message, name=package)
+        self.package = package
 
 
 class UsageError(EinspaceError):

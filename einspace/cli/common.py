@@ -66,15 +66,9 @@ def report_parse_error(err: ParseError, as_json: bool, code: int = 1) -> int:
     return code
 
 
-#: what to do when torch is missing (the README's "GPU users" note says which build to pick)
-TORCH_HINT = ("building and running networks needs PyTorch, which is not installed: pip install torch "
-              "(or pip install 'einspace[torch]'; `make setup` installs the CPU wheel torch==2.13.0). GPU users: "
-              "install the build for your CUDA version first, e.g. pip install torch --index-url "
-              "https://download.pytorch.org/whl/cu124 (see 'GPU users' in the README)")
-
-
 def require_torch() -> None:
     """Import torch, or raise a UsageError (exit 2) that says how to install it."""
+    from ..interpreter import TORCH_HINT
     try:
         import torch  # noqa: F401
     except ModuleNotFoundError as err:

@@ -12,10 +12,17 @@ from __future__ import annotations
 
 from typing import Any
 
+from ..errors import MissingDependency
 from .head_rules import HeadError, head_output, head_params
 from .summary import Row, Summary, summary
 
-__all__ = ["build", "summary", "Summary", "Row", "HeadError", "head_params", "head_output"]
+__all__ = ["build", "summary", "Summary", "Row", "HeadError", "head_params", "head_output", "TORCH_HINT"]
+
+#: how to get torch, which building (not summary) needs; the README's "GPU users" note says more
+TORCH_HINT = ("building and running networks needs PyTorch, which is not installed: pip install torch "
+              "(or pip install 'einspace[torch]'; `make setup` installs the CPU wheel torch==2.13.0). GPU users: "
+              "install the build for your CUDA version first, e.g. pip install torch --index-url "
+              "https://download.pytorch.org/whl/cu124 (see 'GPU users' in the README)")
 
 
 def build(tree: Any, input: Any, classes: int | None = None, *, lower: bool = True, dense: Any = None):
@@ -25,7 +32,13 @@ def build(tree: Any, input: Any, classes: int | None = None, *, lower: bool = Tr
     ``dense=(K, H, W)`` a dense-prediction head; with neither, the backbone alone. ``lower=False``
     runs every node as written (no fused convolution or attention); both paths have the same
     parameters and ``state_dict`` keys. Raises :class:`einspace.TypeCheckError` if ``tree`` does
-    not type-check at ``input``, :class:`HeadError` for a bad head request.
+    not type-check at ``input``, :class:`HeadError` for a bad head request, and
+    :class:`einspace.errors.MissingDependency` (saying how to install it) without torch.
     """
-    from .builder import build as _build
+    try:
+        from .builder import build as _build
+    except ModuleNotFoundError as err:
+        if (err.name or "").split(".")[0] != "torch":
+            raise
+        raise MissingDependency("torch", TORCH_HINT) from None
     return _build(tree, input, classes, lower=lower, dense=dense)
