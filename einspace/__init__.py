@@ -10,14 +10,15 @@ from __future__ import annotations
 import importlib
 from typing import Any
 
-from .language.ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Group, Identity, Im2Col, Linear,
-                  Module, Node, Norm, Perm, PosEnc, Relu, Routing, Sequential, Softmax, Terminal)
+from .language.ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
+from .language.ops import (Add, Cat, Clone, Col2Im, DotProduct, Group, Identity, Im2Col, Linear, Norm, Perm,
+                           PosEnc, Relu, Softmax)
 from .errors import (BudgetError, CrossoverError, DataError, EinspaceError, GrammarError, InputTypeError, MutationError,
                      OperationError, ParseError, RuleViolation, SamplingError, TypeCheckError, UsageError, Violation)
 from .types.evaluator import NodeInfo, Typed, check, infer
 from .language.grammar import Grammar, default_grammar, load_grammar
 from .language.parser import parse, parse_terminal
-from .language.printer import to_string
+from .types.display import to_string
 from .types.tensor import TensorType, as_type
 
 __version__ = "0.1.0"
@@ -40,6 +41,8 @@ _LAZY = {
     "strategies": ("einspace.testing.strategies", None),
     "data": ("einspace.data", None),
     "analysis": ("einspace.language.analysis", None),
+    "train": ("einspace.training", "train"),
+    "load_trained": ("einspace.training", "load_trained"),
 }
 
 

@@ -67,10 +67,12 @@ class Violation:
     node: str
     types: tuple[str, ...] = field(default=())
     context: str = ""
+    #: the ``let`` definition the node came from and where it was called, if any
+    origin: str = ""
 
     def to_json(self) -> dict:
         return {"path": self.path, "rule": self.rule, "message": self.message, "node": self.node,
-                "types": list(self.types), "context": self.context}
+                "types": list(self.types), "context": self.context, "origin": self.origin}
 
     def __str__(self) -> str:
         types = f" (types: {', '.join(self.types)})" if self.types else ""
@@ -79,6 +81,8 @@ class Violation:
         if self.context and self.context != self.node:
             ctx = self.context if len(self.context) <= 120 else self.context[:117] + "..."
             text += f"\n  in:   {ctx}"
+        if self.origin:
+            text += f"\n  from: {self.origin}"
         return text
 
 
@@ -99,6 +103,10 @@ class TypeCheckError(EinspaceError, ValueError):
 
 class GrammarError(EinspaceError, ValueError):
     """A grammar file whose annotations (probabilities, choice sets) cannot be read."""
+
+
+class ArgumentError(EinspaceError, ValueError):
+    """An argument outside what a function accepts (a print style, a width, a count)."""
 
 
 class OperationError(EinspaceError, TypeError):
@@ -165,3 +173,12 @@ class MissingDependency(EinspaceError, ImportError):
 
 class UsageError(EinspaceError):
     """Bad command-line input (exit code 2)."""
+
+
+class TrainingError(EinspaceError, ValueError):
+    """A training request that cannot run: an unknown recipe or fidelity setting, a bad value, an
+    unavailable device, a task without classes, or a saved run that cannot be read back. (Failures
+    *of* training — NaN, out of memory, time-out — are statuses of the Evaluation, not errors.)"""
+
+
+__all__ += ["TrainingError"]

@@ -113,7 +113,7 @@ def _boxes(methods: dict) -> str:
 
 
 def _generate(args) -> int:
-    from ..language.ast import Im2Col
+    from ..language.ops import Im2Col
     from ..types.convgen import ConvGenError, extend_grammar, generate_equivalent_convs, parse_range
     from ..language.parser import parse_terminal
     from ..language.printer import terminal_text

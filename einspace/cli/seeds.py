@@ -75,7 +75,7 @@ def run_show(args) -> int:
     if args.style == "text":
         print(text, end="" if text.endswith("\n") else "\n")
         return 0
-    from ..language.printer import to_string
+    from ..types.display import to_string
     tree = seeds.load(args.name)
     if args.style == "tree":
         meant = seeds.info(args.name).input

@@ -5,7 +5,8 @@ from __future__ import annotations
 import sys
 
 from ..errors import ParseError, TypeCheckError
-from ..language.printer import STYLES, to_string
+from ..language.printer import STYLES
+from ..types.display import to_string
 from .common import ARCH_HELP, add_grammar_option, input_type, read_arch, report_parse_error
 
 

@@ -13,7 +13,7 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import NamedTuple, Sequence
 
-from ..language.ast import Add, Cat, Col2Im, Computation, Group, Identity, Im2Col, Perm, Terminal
+from ..language.ast import Computation, Terminal
 from ..errors import RuleViolation
 from ..language.grammar import Grammar
 from ..types.rules import agg_flops, aggregate, apply, branch, op_flops, op_memory, op_params
@@ -110,17 +110,9 @@ def _options(items: list, weights: list, t: TensorType | None = None) -> Options
 
 
 def _refused(op: Terminal, t: TensorType) -> bool:
-    """Certain refusals of the type rules, decided cheaply (building a RuleViolation's message is
-    costly, and most routing options are refused at most types); the rules decide the rest."""
-    if isinstance(op, Perm):
-        return len(op.order) != t.rank
-    if isinstance(op, Im2Col):
-        return t.mode != "im"
-    if isinstance(op, Col2Im):
-        return t.grid is None or t.shape[0] != t.grid[0] * t.grid[1]
-    if isinstance(op, Group):
-        return op.dim > len(t.shape) or t.shape[op.dim - 1] % op.b != 0
-    return False
+    """Certain refusals of the type rules, decided cheaply by the operation itself (building a
+    RuleViolation's message is costly, and most routing options are refused at most types)."""
+    return op.refuses(t)  # type: ignore[attr-defined]
 
 
 class _Memo(dict):
@@ -148,25 +140,26 @@ class Tables:
         self.r2_choices = tuple((c.node, c.weight) for c in ch["R2"] if c.weight > 0)
         self.b_choices = tuple((c.node, c.weight) for c in ch["B"] if c.weight > 0)
         self.a_choices = tuple((c.node, c.weight) for c in ch["A"] if c.weight > 0)
-        self.has_col2im = any(isinstance(op, Col2Im) for op, _ in self.r2_choices)
-        self.has_im2col = any(isinstance(op, Im2Col) for op, _ in self.r1_choices)
+        # every decision below reads a flag of the operations' definitions (einspace.language.ops)
+        folds = [op for op, _ in self.r2_choices if op.folds]
+        self.fold_op = folds[0] if folds else None
+        self.has_col2im = self.fold_op is not None
         self.factors = tuple(sorted({fn.b for fn, _ in self.b_choices}))
-        # identity computation/routing and add(b) for every factor: then free witnesses always exist
-        self.trivial = (any(isinstance(c.op, Identity) for c, _ in self.c_choices)
-                        and any(isinstance(op, Identity) for op, _ in self.r1_choices)
-                        and any(isinstance(op, Identity) for op, _ in self.r2_choices)
-                        and all(any(isinstance(a, Add) and a.b == f for a, _ in self.a_choices) for f in self.factors))
         # direct witness steps (no option tables needed): a free type-preserving computation and
-        # postrouting, col2im, add(b)
-        self.identity_comp = any(isinstance(c.op, Identity) for c, _ in self.c_choices)
-        self.identity_post = any(isinstance(op, Identity) for op, _ in self.r2_choices)
-        self.identity_pre = any(isinstance(op, Identity) for op, _ in self.r1_choices)
-        self.adds = {a.b: a for a, _ in self.a_choices if isinstance(a, Add)}
-        order = {Add: 0, Cat: 1}
-        self.joins = tuple(sorted((a for a, _ in self.a_choices if a.b == 2), key=lambda a: order.get(type(a), 2)))
-        self.needs: dict = {}  # the sampler's witness caches for unconstrained contexts (see _needs)
-        self.join_kinds = frozenset({"add" if isinstance(a, Add) else "cat" if isinstance(a, Cat) else "dot"
-                                     for a, _ in self.a_choices if a.b == 2})
+        # routing, a fold of the remembered grid, and a merge of identical copies for each factor
+        self.identity_comp = any(c.op.identity for c, _ in self.c_choices)
+        self.identity_post = any(op.identity for op, _ in self.r2_choices)
+        self.identity_pre = any(op.identity for op, _ in self.r1_choices)
+        self.adds = {}
+        for a, _ in self.a_choices:
+            if a.merges_copies:
+                self.adds.setdefault(a.b, a)
+        # identity computation/routing and a merge for every factor: then free witnesses always exist
+        self.trivial = (self.identity_comp and self.identity_pre and self.identity_post
+                        and all(f in self.adds for f in self.factors))
+        self.joins = tuple(sorted((a for a, _ in self.a_choices if a.b == 2), key=lambda a: a.join_order))
+        self.needs: dict = {}  # the sampler's witness caches for unconstrained contexts (see needs)
+        self.join_kinds = tuple(dict.fromkeys(type(a) for a in self.joins))
         self._joins = _Memo()
         self._comp = _Memo()
         self._pre = _Memo()
@@ -252,11 +245,12 @@ class Tables:
         return self._agg.put(key, _options(items, weights, types[0] if factor != 2 or types[0] == types[1] else None))
 
     def fold(self, t: TensorType):
-        """The output of col2im on ``t`` if col2im is a postrouting choice and accepts ``t``."""
-        if not self.has_col2im or t.mode != "col" or _refused(_COL2IM, t):
+        """The output of the grid-folding postrouting (col2im) on ``t``, if it is a choice and accepts ``t``."""
+        op = self.fold_op
+        if op is None or t.mode != "col" or _refused(op, t):
             return None
         try:
-            return apply(_COL2IM, t)
+            return apply(op, t)
         except RuleViolation:
             return None
 
@@ -286,42 +280,27 @@ class Tables:
         self.needs.clear()
 
 
-_COL2IM = Col2Im()
+#: the key every output has when some 2-way aggregation declares no join keys (no pruning then)
+_ANY = ("any",)
 
 
-def join_keys(t: TensorType, role: int, kinds: frozenset) -> frozenset:
+def join_keys(t: TensorType, role: int, kinds: tuple) -> frozenset:
     """Keys under which ``t`` can meet a partner in a 2-way aggregation (``role`` 0: first branch,
-    1: second branch). Two outputs can be joined only if they share a key: add needs equal
-    shapes, cat(2,d) equal shapes off dimension d, dot_product [C,H,W]@[C,W,V] (im) or
-    [S,D]@[D,T] (col). This mirrors the shape preconditions of :func:`einspace.types.rules.aggregate`
-    as a fast necessary condition for the sampler's witness search; ``aggregate`` still decides."""
-    keys = []
-    shape, mode = t.shape, t.mode
-    if "add" in kinds:
-        keys.append(("add", mode, shape))
-    if "cat" in kinds:
-        for d in range(len(shape)):
-            keys.append(("cat", d, mode, shape[:d] + shape[d + 1:]))
-    if "dot" in kinds:
-        if mode == "im":
-            keys.append(("dot", mode, shape[0], shape[2] if role == 0 else shape[1]))
-        else:
-            keys.append(("dot", mode, shape[1] if role == 0 else shape[0]))
+    1: second branch). Two outputs can be joined only if they share a key; each aggregation's
+    definition says its keys (add: equal shapes, cat: equal off one dimension, dot_product: the
+    contracted sizes). A fast necessary condition for the witness search; ``aggregate`` decides."""
+    keys: list = []
+    for kind in kinds:
+        got = kind.join_keys(t, role)
+        if got is None:
+            return frozenset((_ANY,))
+        keys.extend(got)
     return frozenset(keys)
 
 
 def _may_aggregate(a: Terminal, types: Sequence[TensorType]) -> bool:
-    """A cheap necessary condition for :func:`einspace.types.rules.aggregate` to accept (it decides):
-    skips the certain refusals, whose error messages are costly to build, in the witness search."""
-    if len(types) == 1:
-        return True
-    x, y = types
-    if isinstance(a, Add):
-        return x.shape == y.shape
-    if isinstance(a, Cat):
-        i = a.dim - 1
-        return i < len(x.shape) and x.shape[:i] + x.shape[i + 1:] == y.shape[:i] + y.shape[i + 1:]
-    return True
+    """A cheap necessary condition for :func:`einspace.types.rules.aggregate` to accept (it decides)."""
+    return a.may_aggregate(types)  # type: ignore[attr-defined]
 
 
 _TABLES: "OrderedDict[str, Tables]" = OrderedDict()

@@ -11,7 +11,7 @@ from .._recursion import FRAMES_PER_LEVEL, HEADROOM, deep_enough
 from ..language.ast import Branching, Computation, Module, Routing, Sequential
 from ..types.evaluator import ROOT, Typed, child_path, infer
 from ..types.tensor import TensorType
-from . import ops
+from .registry import build_op
 from .heads import Network, make_head
 from .lowering import lower as lower_node
 from .modules import BranchingModule, ComputationModule, RoutingModule, SequentialModule
@@ -35,7 +35,7 @@ class _Builder:
 
     def terminal(self, path: str) -> nn.Module:
         info = self.typed.at(path)
-        return ops.unary(info.node, info.input, info.output)  # type: ignore[arg-type]
+        return build_op(info.node, info.input, info.output)
 
     def sequential(self, node: Sequential, path: str, t: TensorType, out: TensorType) -> nn.Module:
         first = self.module(node.first, child_path(path, "first"))
@@ -53,7 +53,8 @@ class _Builder:
 
     def branching(self, node: Branching, path: str, t: TensorType, out: TensorType) -> nn.Module:
         names = node.child_names()
-        fn = ops.branch_fn(node.fn, t)
+        fn_info = self.typed.at(child_path(path, names[0]))
+        fn = build_op(node.fn, fn_info.input, fn_info.output)
         template = len(node.branches) == 1
         if template:  # one template, instantiated b times: each build call makes fresh weights
             inner_path = child_path(path, "inner")
@@ -61,7 +62,7 @@ class _Builder:
         else:
             branches = [self.module(b, child_path(path, n)) for b, n in zip(node.branches, names[1:-1])]
         agg_info = self.typed.at(child_path(path, names[-1]))
-        agg = ops.aggregation(node.agg, agg_info.input, agg_info.output)  # type: ignore[arg-type]
+        agg = build_op(node.agg, agg_info.input, agg_info.output)
         return BranchingModule(fn, branches, agg, template, t, out)
 
 

@@ -34,8 +34,8 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..language.ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Identity, Im2Col, Linear, Module,
-                   Perm, Routing, Sequential, Softmax)
+from ..language.ast import Branching, Computation, Module, Routing, Sequential
+from ..language.ops import Add, Cat, Clone, Col2Im, DotProduct, Identity, Im2Col, Linear, Perm, Softmax
 from ..types.tensor import TensorType
 from .modules import BranchingModule, Container, RoutingModule
 

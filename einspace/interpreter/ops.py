@@ -1,6 +1,6 @@
-"""Torch modules of the terminals: one table entry per terminal class.
+"""Torch modules of the built-in operations, each builder registered by its operation's name.
 
-Every factory receives the terminal and its evaluated input and output types (from
+Every builder receives the operation and its evaluated input and output types (from
 :func:`einspace.infer`), so sizes come from the type rules and never from running a tensor.
 Rearrangements go through einops; :func:`rearrange` is registered with ``torch.fx.wrap`` so that
 symbolic tracing records it as one call instead of failing inside einops' shape parsing.
@@ -9,7 +9,7 @@ symbolic tracing records it as one call instead of failing inside einops' shape 
 from __future__ import annotations
 
 import math
-from typing import Callable, Sequence
+from typing import Sequence
 
 import einops
 import torch
@@ -17,12 +17,11 @@ import torch.fx
 import torch.nn.functional as F
 from torch import nn
 
-from ..language.ast import (Add, Cat, Clone, Col2Im, DotProduct, Group, Identity, Im2Col, Linear, Norm, Perm, PosEnc,
-                   Relu, Softmax, Terminal)
+from ..language.ast import Terminal
 from ..types.tensor import TensorType
+from .registry import build_op, builder
 
-__all__ = ["rearrange", "UNARY", "BRANCH", "AGGREGATE", "unary", "branch_fn", "aggregation",
-           "dim_names", "LEAKY_SLOPE"]
+__all__ = ["rearrange", "build_op", "dim_names", "LEAKY_SLOPE"]
 
 #: negative slope of the grammar's ``relu`` (LeakyReLU, as in the paper's code)
 LEAKY_SLOPE = 0.01
@@ -115,38 +114,51 @@ class PosEncModule(nn.Module):
         return "PosEnc"
 
 
-def _norm(op: Norm, t: TensorType, out: TensorType) -> nn.Module:
-    return nn.BatchNorm2d(t.shape[0]) if t.mode == "im" else nn.LayerNorm(t.shape[-1])
+@builder("identity")
+def _identity(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
+    return nn.Identity()
 
 
-def _im2col(op: Im2Col, t: TensorType, out: TensorType) -> nn.Module:
+@builder("perm")
+def _perm(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
+    return PermModule(op.order, t.mode)  # type: ignore[attr-defined]
+
+
+@builder("im2col")
+def _im2col(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
     assert out.grid is not None
-    return Im2ColModule(op.k, op.s, op.p, op.d, out.grid)
+    return Im2ColModule(op.k, op.s, op.p, op.d, out.grid)  # type: ignore[attr-defined]
 
 
-def _col2im(op: Col2Im, t: TensorType, out: TensorType) -> nn.Module:
+@builder("col2im")
+def _col2im(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
     assert t.grid is not None
     return Col2ImModule(t.grid)
 
 
-UnaryFactory = Callable[[Terminal, TensorType, TensorType], nn.Module]
-
-#: module of every one-input terminal (routing and computation functions)
-UNARY: dict[type, UnaryFactory] = {
-    Identity: lambda op, t, out: nn.Identity(),
-    Perm: lambda op, t, out: PermModule(op.order, t.mode),
-    Im2Col: _im2col,
-    Col2Im: _col2im,
-    Linear: lambda op, t, out: nn.Linear(t.shape[-1], out.shape[-1]),
-    Norm: _norm,
-    Relu: lambda op, t, out: nn.LeakyReLU(LEAKY_SLOPE),
-    Softmax: lambda op, t, out: nn.Softmax(dim=-1),
-    PosEnc: lambda op, t, out: PosEncModule(t.shape),
-}
+@builder("linear")
+def _linear(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
+    return nn.Linear(t.shape[-1], out.shape[-1])
 
 
-def unary(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
-    return UNARY[type(op)](op, t, out)
+@builder("norm")
+def _norm(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
+    return nn.BatchNorm2d(t.shape[0]) if t.mode == "im" else nn.LayerNorm(t.shape[-1])
+
+
+@builder("relu")
+def _relu(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
+    return nn.LeakyReLU(LEAKY_SLOPE)
+
+
+@builder("softmax")
+def _softmax(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
+    return nn.Softmax(dim=-1)
+
+
+@builder("pos_enc")
+def _pos_enc(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
+    return PosEncModule(t.shape)
 
 
 # --- branching functions: one tensor in, a tuple of b tensors out ------------------------------
@@ -185,14 +197,14 @@ class GroupModule(nn.Module):
         return "Group"
 
 
-BRANCH: dict[type, Callable[[Terminal, TensorType], nn.Module]] = {
-    Clone: lambda op, t: CloneModule(op.b),
-    Group: lambda op, t: GroupModule(op.b, op.dim),
-}
+@builder("clone")
+def _clone(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
+    return CloneModule(op.b)  # type: ignore[attr-defined]
 
 
-def branch_fn(op: Terminal, t: TensorType) -> nn.Module:
-    return BRANCH[type(op)](op, t)
+@builder("group")
+def _group(op: Terminal, t: TensorType, out: TensorType) -> nn.Module:
+    return GroupModule(op.b, op.dim)  # type: ignore[attr-defined]
 
 
 # --- aggregation functions: a sequence of b tensors in, one out ---------------------------------
@@ -252,16 +264,16 @@ class DotProductModule(nn.Module):
         return "DotProduct"
 
 
-def _dot(op: DotProduct, types: Sequence[TensorType], out: TensorType) -> nn.Module:
-    return DotProductModule(1.0 / math.sqrt(types[0].shape[-1]) if op.scaled else None)
+@builder("dot_product")
+def _dot(op: Terminal, types: Sequence[TensorType], out: TensorType) -> nn.Module:
+    return DotProductModule(1.0 / math.sqrt(types[0].shape[-1]) if op.scaled else None)  # type: ignore[attr-defined]
 
 
-AGGREGATE: dict[type, Callable[[Terminal, Sequence[TensorType], TensorType], nn.Module]] = {
-    DotProduct: _dot,
-    Add: lambda op, types, out: AddModule(op.b),
-    Cat: lambda op, types, out: CatModule(op.b, op.dim),
-}
+@builder("add")
+def _add(op: Terminal, types: Sequence[TensorType], out: TensorType) -> nn.Module:
+    return AddModule(op.b)  # type: ignore[attr-defined]
 
 
-def aggregation(op: Terminal, types: Sequence[TensorType], out: TensorType) -> nn.Module:
-    return AGGREGATE[type(op)](op, types, out)
+@builder("cat")
+def _cat(op: Terminal, types: Sequence[TensorType], out: TensorType) -> nn.Module:
+    return CatModule(op.b, op.dim)  # type: ignore[attr-defined]

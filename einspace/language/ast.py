@@ -14,19 +14,14 @@ import math
 from dataclasses import dataclass, field
 from typing import ClassVar, Iterator, Union
 
-__all__ = [
-    "Node", "Terminal", "Module",
-    "Clone", "Group", "DotProduct", "Add", "Cat",
-    "Identity", "Perm", "Im2Col", "Col2Im",
-    "Linear", "Norm", "Relu", "Softmax", "PosEnc",
-    "Sequential", "Branching", "Routing", "Computation",
-    "BranchingFn", "AggregationFn", "PreRoutingFn", "PostRoutingFn", "ComputationFn",
-    "BRANCH_FACTORS", "IM_PERMS", "COL_PERMS",
-]
+__all__ = ["Node", "Terminal", "Module", "Sequential", "Branching", "Routing", "Computation", "canonical",
+           "MODULE_TAGS", "SLOT_SYMBOLS", "is_int", "node_dataclass"]
 
-BRANCH_FACTORS = (2, 4, 8)
-COL_PERMS = ((0, 2, 1),)
-IM_PERMS = ((0, 1, 3, 2), (0, 2, 1, 3), (0, 2, 3, 1), (0, 3, 1, 2), (0, 3, 2, 1))
+#: hash tags of the four module kinds (operations take theirs from their names)
+MODULE_TAGS = frozenset({20, 21, 22, 23})
+#: the grammar symbol of every child slot of a module
+SLOT_SYMBOLS = {"first": "M", "second": "M", "fn": "B", "inner": "M", "branch1": "M", "branch2": "M",
+                "agg": "A", "pre": "R1", "post": "R2", "op": "C"}
 
 
 def _finish(node: "Node", key: tuple, children: tuple["Node", ...] = ()) -> None:
@@ -69,8 +64,7 @@ class Node:
         return ()
 
     def __str__(self) -> str:
-        from .printer import to_string
-        return to_string(self)
+        return canonical(self)
 
     def digest(self) -> str:
         """Stable content hash (hex sha256 of the canonical text): equal in every process."""
@@ -86,18 +80,23 @@ class Node:
 
 
 class Terminal(Node):
-    """A leaf: a branching, aggregation, routing or computation function."""
+    """A leaf: an operation (see :mod:`einspace.language.ops`, where every operation is defined)."""
 
     field_names: ClassVar[tuple[str, ...]] = ()
+    name: ClassVar[str] = ""
+    roles: ClassVar[tuple[str, ...]] = ()
 
-    def _validate(self) -> None:
-        """Reject argument values outside the operation's domain (raises ValueError)."""
+    def text(self) -> str:  # pragma: no cover - every operation defines it
+        raise NotImplementedError
+
+    def _finish(self, key: tuple) -> None:
+        _finish(self, key)
 
 
 _CACHED = ("_hash", "depth", "size")
 
 
-def _node_dataclass(cls):
+def node_dataclass(cls):
     """Frozen dataclass with the cached fields (hash, depth, size) excluded from init/compare/repr."""
     ann = cls.__dict__.get("__annotations__")
     if ann is None:
@@ -109,190 +108,25 @@ def _node_dataclass(cls):
     return dataclass(frozen=True, eq=False)(cls)
 
 
-def _terminal(tag: int, symbol: str):
-    """Decorator: a frozen terminal dataclass whose hash comes from its own fields (unsalted)."""
-
-    def wrap(cls):
-        cls._tag = tag
-        cls.symbol = symbol
-        names = tuple(n for n in cls.__dict__.get("__annotations__", {}) if n not in _CACHED)
-        cls.__annotations__ = dict(cls.__dict__.get("__annotations__", {}))
-
-        def _fields(self):
-            return tuple(getattr(self, n) for n in names)
-
-        def __post_init__(self):
-            self._validate()
-            # hash(None) is address-based (differs between processes): stand in -1
-            _finish(self, tuple(-1 if v is None else v for v in self._fields()))
-
-        cls._fields = _fields
-        cls.__post_init__ = __post_init__
-        cls.field_names = names
-        return _node_dataclass(cls)
-
-    return wrap
+_node_dataclass = node_dataclass
 
 
-def _check(cond: bool, msg: str) -> None:
-    if not cond:
-        raise ValueError(msg)
-
-
-def _is_int(x: object) -> bool:
+def is_int(x: object) -> bool:
     return isinstance(x, int) and not isinstance(x, bool)
 
 
-# --- branching functions (symbol B) -----------------------------------------------------------
-
-@_terminal(1, "B")
-class Clone(Terminal):
-    """clone(b): b copies of the input."""
-    b: int
-
-    def _validate(self) -> None:
-        _check(_is_int(self.b) and self.b in BRANCH_FACTORS, f"clone factor must be one of {BRANCH_FACTORS}, got {self.b!r}")
+def _has_role(value: object, role: str) -> bool:
+    return isinstance(value, Terminal) and role in value.roles
 
 
-@_terminal(2, "B")
-class Group(Terminal):
-    """group(b,dim): split dimension ``dim`` (0-based, counting the batch) into b equal parts."""
-    b: int
-    dim: int
-
-    def _validate(self) -> None:
-        _check(_is_int(self.b) and self.b in BRANCH_FACTORS, f"group factor must be one of {BRANCH_FACTORS}, got {self.b!r}")
-        _check(_is_int(self.dim) and self.dim in (1, 2, 3), f"group dim must be 1, 2 or 3, got {self.dim!r}")
+def _expect_role(value: object, role: str, what: str) -> None:
+    if not _has_role(value, role):
+        got = value.text() if isinstance(value, Terminal) else type(value).__name__
+        raise TypeError(f"{what} must be {_ROLE_WORDS[role]}, got {got}")
 
 
-# --- aggregation functions (symbol A) ---------------------------------------------------------
-
-@_terminal(3, "A")
-class DotProduct(Terminal):
-    """dot_product / dot_product(scaled): batched matmul of branch 1 by branch 2."""
-    scaled: bool = False
-
-    def _validate(self) -> None:
-        _check(isinstance(self.scaled, bool), "dot_product 'scaled' must be a bool")
-
-    @property
-    def b(self) -> int:
-        return 2
-
-
-@_terminal(4, "A")
-class Add(Terminal):
-    """add(b): element-wise sum of b branches of equal shape."""
-    b: int
-
-    def _validate(self) -> None:
-        _check(_is_int(self.b) and self.b in BRANCH_FACTORS, f"add factor must be one of {BRANCH_FACTORS}, got {self.b!r}")
-
-
-@_terminal(5, "A")
-class Cat(Terminal):
-    """cat(b,dim): concatenate b branches along ``dim`` (0-based, counting the batch)."""
-    b: int
-    dim: int
-
-    def _validate(self) -> None:
-        _check(_is_int(self.b) and self.b in BRANCH_FACTORS, f"cat factor must be one of {BRANCH_FACTORS}, got {self.b!r}")
-        _check(_is_int(self.dim) and self.dim in (1, 2, 3), f"cat dim must be 1, 2 or 3, got {self.dim!r}")
-
-
-# --- routing functions (symbols R1, R2) and identity (also C) ---------------------------------
-
-@_terminal(6, "C")
-class Identity(Terminal):
-    """identity: valid as prerouting, postrouting and computation."""
-
-
-@_terminal(7, "R1")
-class Perm(Terminal):
-    """perm(0,...): reorder dimensions; the batch (0) stays first."""
-    order: tuple[int, ...]
-
-    def _validate(self) -> None:
-        order = self.order
-        _check(isinstance(order, tuple) and all(_is_int(i) for i in order), "perm order must be a tuple of ints")
-        _check(len(order) in (3, 4), f"perm needs 3 (col mode) or 4 (im mode) indices, got {len(order)}")
-        text = "perm(" + ",".join(str(i) for i in order) + ")"
-        _check(sorted(order) == list(range(len(order))), f"{text} is not a permutation of 0..{len(order) - 1}")
-        _check(order[0] == 0, f"{text} must keep the batch dimension 0 first")
-
-
-@_terminal(8, "R1")
-class Im2Col(Terminal):
-    """im2col(k,s,p[,d]): unfold k x k patches (stride s, padding p, dilation d) into columns."""
-    k: int
-    s: int
-    p: int
-    d: int = 1
-
-    def _validate(self) -> None:
-        _check(all(_is_int(v) for v in (self.k, self.s, self.p, self.d)), "im2col arguments must be integers")
-        _check(self.k >= 1 and self.s >= 1 and self.d >= 1 and self.p >= 0,
-               f"im2col needs k>=1, s>=1, p>=0, d>=1; got k={self.k}, s={self.s}, p={self.p}, d={self.d}")
-
-
-@_terminal(9, "R2")
-class Col2Im(Terminal):
-    """col2im: fold columns back into an image of the grid remembered from the last im2col."""
-
-
-# --- computation functions (symbol C) ---------------------------------------------------------
-
-@_terminal(10, "C")
-class Linear(Terminal):
-    """linear(d) with a fixed width, or linear(xF) with width F times the input width."""
-    width: int | None = None
-    factor: float | None = None
-
-    def _validate(self) -> None:
-        _check((self.width is None) != (self.factor is None), "linear needs exactly one of width or factor")
-        if self.width is not None:
-            _check(_is_int(self.width) and self.width >= 1, f"linear width must be a positive integer, got {self.width!r}")
-        else:
-            f = self.factor
-            _check(isinstance(f, (int, float)) and not isinstance(f, bool) and math.isfinite(f) and f > 0,
-                   f"linear factor must be a positive number, got {f!r}")
-            object.__setattr__(self, "factor", float(f))
-
-    def out_width(self, last: int) -> int:
-        return self.width if self.width is not None else int(last * self.factor)  # type: ignore[operator]
-
-
-@_terminal(11, "C")
-class Norm(Terminal):
-    """norm: BatchNorm2d over channels (im) or LayerNorm over features (col)."""
-
-
-@_terminal(12, "C")
-class Relu(Terminal):
-    """relu: LeakyReLU(0.01), as in the paper's code."""
-
-
-@_terminal(13, "C")
-class Softmax(Terminal):
-    """softmax over the last dimension."""
-
-
-@_terminal(14, "C")
-class PosEnc(Terminal):
-    """pos_enc: a learnable tensor of the full feature shape, added to the input."""
-
-
-BranchingFn = Union[Clone, Group]
-AggregationFn = Union[DotProduct, Add, Cat]
-PreRoutingFn = Union[Identity, Perm, Im2Col]
-PostRoutingFn = Union[Identity, Perm, Col2Im]
-ComputationFn = Union[Identity, Linear, Norm, Relu, Softmax, PosEnc]
-
-BRANCHING_FNS = (Clone, Group)
-AGGREGATION_FNS = (DotProduct, Add, Cat)
-PREROUTING_FNS = (Identity, Perm, Im2Col)
-POSTROUTING_FNS = (Identity, Perm, Col2Im)
-COMPUTATION_FNS = (Identity, Linear, Norm, Relu, Softmax, PosEnc)
+_ROLE_WORDS = {"B": "a branching function", "A": "an aggregation function", "R1": "a prerouting function",
+               "R2": "a postrouting function", "C": "a computation function"}
 
 
 # --- modules (symbol M; the root is S) --------------------------------------------------------
@@ -311,6 +145,10 @@ class Module(Node):
 
     def child_names(self) -> tuple[str, ...]:
         return self.slots
+
+    def child_symbols(self) -> tuple[str, ...]:
+        """The grammar symbol of each child (``M``, ``B``, ``A``, ``R1``, ``R2``, ``C``)."""
+        return tuple(SLOT_SYMBOLS[n] for n in self.child_names())
 
 
 def _expect(value: object, types: tuple, what: str) -> None:
@@ -349,16 +187,16 @@ class Branching(Module):
     For factor 4 and 8 the one inner module is a template instantiated b times, each copy with its
     own weights; the factor is the branching function's ``b``.
     """
-    fn: BranchingFn
+    fn: Terminal
     branches: tuple[Module, ...]
-    agg: AggregationFn
+    agg: Terminal
 
     _tag: ClassVar[int] = 21
     kind: ClassVar[str] = "branching"
 
     def __post_init__(self) -> None:
-        _expect(self.fn, BRANCHING_FNS, "branching function")
-        _expect(self.agg, AGGREGATION_FNS, "aggregation function")
+        _expect_role(self.fn, "B", "branching's first child")
+        _expect_role(self.agg, "A", "branching's last child")
         if not isinstance(self.branches, tuple):
             object.__setattr__(self, "branches", tuple(self.branches))
         want = 2 if self.fn.b == 2 else 1
@@ -389,18 +227,18 @@ class Branching(Module):
 @_node_dataclass
 class Routing(Module):
     """routing[pre, inner, post]."""
-    pre: PreRoutingFn
+    pre: Terminal
     inner: Module
-    post: PostRoutingFn
+    post: Terminal
 
     _tag: ClassVar[int] = 22
     kind: ClassVar[str] = "routing"
     slots: ClassVar[tuple[str, ...]] = ("pre", "inner", "post")
 
     def __post_init__(self) -> None:
-        _expect(self.pre, PREROUTING_FNS, "prerouting function")
+        _expect_role(self.pre, "R1", "routing's first child")
         _expect(self.inner, (Module,), "routing's inner module")
-        _expect(self.post, POSTROUTING_FNS, "postrouting function")
+        _expect_role(self.post, "R2", "routing's last child")
         _finish(self, (), (self.pre, self.inner, self.post))
 
     @property
@@ -414,14 +252,14 @@ class Routing(Module):
 @_node_dataclass
 class Computation(Module):
     """computation<op>."""
-    op: ComputationFn
+    op: Terminal
 
     _tag: ClassVar[int] = 23
     kind: ClassVar[str] = "computation"
     slots: ClassVar[tuple[str, ...]] = ("op",)
 
     def __post_init__(self) -> None:
-        _expect(self.op, COMPUTATION_FNS, "computation function")
+        _expect_role(self.op, "C", "computation's child")
         _finish(self, (), (self.op,))
 
     @property
@@ -430,3 +268,34 @@ class Computation(Module):
 
     def _fields(self) -> tuple:
         return (self.op,)
+
+
+# --- canonical text (the einspace v2 notation); iterative, so deep trees print -------------------
+
+def canonical(node: Node) -> str:
+    """The canonical text of a node, e.g. ``sequential(computation<norm>, computation<relu>)``."""
+    out: list[str] = []
+    stack: list = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            out.append(item)
+        elif isinstance(item, Terminal):
+            out.append(item.text())
+        elif isinstance(item, Computation):
+            out.append(f"computation<{item.op.text()}>")
+        else:
+            if isinstance(item, Sequential):
+                opening, closing = "sequential(", ")"
+            elif isinstance(item, Routing):
+                opening, closing = "routing[", "]"
+            else:
+                opening, closing = f"branching({item.factor}){{", "}"  # type: ignore[attr-defined]
+            out.append(opening)
+            parts: list = [closing]
+            for i, child in enumerate(reversed(item.children)):
+                parts.append(child)
+                if i < len(item.children) - 1:
+                    parts.append(", ")
+            stack.extend(parts)
+    return "".join(out)

@@ -13,12 +13,13 @@ import re
 from dataclasses import dataclass, field, replace
 from fractions import Fraction
 from functools import lru_cache
-from importlib import resources
 from pathlib import Path
 from typing import Mapping, Union
 
+from ..errors import GrammarError, ParseError
 from .ast import Terminal
-from ..errors import GrammarError
+from .parser import parse_terminal
+from .source import DEFAULT_GRAMMAR_PATH, EXTENSION_MARK, read_source
 
 __all__ = ["Grammar", "Production", "Choice", "load_grammar", "default_grammar", "DEFAULT_GRAMMAR_PATH",
            "MODULE_KINDS", "SYMBOLS", "TERMINAL_SYMBOLS"]
@@ -109,13 +110,12 @@ class Grammar:
 
     def annotations(self) -> str:
         """The ``//@`` annotation block of this grammar's tables (to write a derived grammar file)."""
-        from .printer import terminal_text
         lines = []
         for lhs, rules in self.productions.items():
             for p in rules:
                 lines.append(f"//@ rule {lhs} -> {' '.join(p.rhs)} : {p.kind} = {p.prob!r}")
         for sym, cs in self.choices.items():
-            items = [terminal_text(c.node) + (f":{c.weight:g}" if c.weight != 1.0 else "") for c in cs]
+            items = [c.node.text() + (f":{c.weight:g}" if c.weight != 1.0 else "") for c in cs]
             lines.append(f"//@ choices {sym} = " + " ".join(items))
         return "\n".join(lines)
 
@@ -149,28 +149,28 @@ def _prob(text: str, where: str) -> Fraction | None:
 
 
 def _validate_choices(symbol: str, choices: tuple[Choice, ...]) -> None:
-    from .ast import AGGREGATION_FNS, BRANCHING_FNS, COMPUTATION_FNS, POSTROUTING_FNS, PREROUTING_FNS
-    allowed = {"B": BRANCHING_FNS, "A": AGGREGATION_FNS, "R1": PREROUTING_FNS, "R2": POSTROUTING_FNS,
-               "C": COMPUTATION_FNS}[symbol]
     for c in choices:
-        if not isinstance(c.node, allowed):
-            from .printer import terminal_text
-            raise GrammarError(f"{terminal_text(c.node)} cannot be a choice for {symbol}")
+        if not (isinstance(c.node, Terminal) and symbol in c.node.roles):
+            text = c.node.text() if isinstance(c.node, Terminal) else repr(c.node)
+            raise GrammarError(f"{text} cannot be a choice for {symbol}")
         if not c.weight > 0:
             raise GrammarError(f"choice weights must be positive, got {c.weight}")
 
 
 def parse_annotations(source: str, where: str = "<grammar>") -> tuple[dict, dict]:
     """Read the ``//@`` annotations of a grammar source into (productions, choices) tables."""
-    from .parser import parse_terminal
     raw_rules: dict[str, list[tuple[tuple[str, ...], str, Fraction | None, int]]] = {}
     choices: dict[str, list[Choice]] = {}
+    extension = False
     for lineno, line in enumerate(source.splitlines(), 1):
         if not line.startswith("//@"):
             continue
         body = line[3:].split("#", 1)[0].strip()
         loc = f"{where}:{lineno}"
-        if not body:
+        if line.strip() == EXTENSION_MARK:
+            extension = True  # rules from here on replace inherited rules of the same symbol and kind
+            continue
+        if not body or body.startswith(("extends ", "operations ")):
             continue
         m = _RULE.match(body)
         if m:
@@ -182,7 +182,10 @@ def parse_annotations(source: str, where: str = "<grammar>") -> tuple[dict, dict
             if rhs != KIND_RHS[kind]:
                 raise GrammarError(f"{loc}: a {kind} rule has right-hand side {' '.join(KIND_RHS[kind])}, "
                                    f"not {' '.join(rhs)}")
-            raw_rules.setdefault(lhs, []).append((rhs, kind, _prob(prob, loc), lineno))
+            rules = raw_rules.setdefault(lhs, [])
+            if extension:
+                rules[:] = [r for r in rules if r[1] != kind]
+            rules.append((rhs, kind, _prob(prob, loc), lineno))
             continue
         m = _CHOICES.match(body)
         if m:
@@ -194,7 +197,7 @@ def parse_annotations(source: str, where: str = "<grammar>") -> tuple[dict, dict
                 try:
                     node = parse_terminal(text, grammar=source)
                     w = float(weight) if weight else 1.0
-                except (ValueError, GrammarError) as err:
+                except (ParseError, ValueError, GrammarError) as err:
                     raise GrammarError(f"{loc}: cannot read choice {item!r}: {err}") from None
                 choices.setdefault(sym, []).append(Choice(node, w))
             _validate_choices(sym, tuple(choices[sym]))
@@ -232,10 +235,9 @@ def _finish(g: Grammar) -> Grammar:
     for lhs in sorted(g.productions):
         for p in g.productions[lhs]:
             h.update(f"{p.lhs}>{p.kind}={p.prob!r};".encode())
-    from .printer import terminal_text
     for sym in sorted(g.choices):
         for c in g.choices[sym]:
-            h.update(f"{sym}:{terminal_text(c.node)}:{c.weight!r};".encode())
+            h.update(f"{sym}:{c.node.text()}:{c.weight!r};".encode())
     object.__setattr__(g, "_key", h.hexdigest())
     return g
 
@@ -246,28 +248,28 @@ def grammar_from_source(source: str, path: str | None = None) -> Grammar:
     return _finish(Grammar(source, productions, choices, path))
 
 
-def _default_path() -> Path:
-    packaged = resources.files("einspace") / "grammars" / "einspace.lark"
-    return Path(str(packaged))
-
-
-DEFAULT_GRAMMAR_PATH = _default_path()
-
-
 @lru_cache(maxsize=16)
 def _load_cached(path: str, mtime: float) -> Grammar:
-    return grammar_from_source(Path(path).read_text(encoding="utf-8"), path)
+    return grammar_from_source(read_source(path), path)
 
 
 def load_grammar(path: Union[str, os.PathLike, Grammar, None] = None) -> Grammar:
-    """Load a grammar file (default: the packaged ``einspace.lark``); a Grammar passes through."""
+    """Load a grammar file (default: the packaged ``einspace.lark``); a Grammar passes through.
+
+    A file may extend another and name the module of its operations (``//@ extends einspace``,
+    ``//@ operations my_ops.py``; see :mod:`einspace.language.source` and docs/extending.md).
+    """
     if isinstance(path, Grammar):
         return path
+    if path is not None and not isinstance(path, (str, os.PathLike)):
+        raise GrammarError(f"a grammar is a path or a Grammar, not {type(path).__name__}")
     p = Path(path) if path is not None else DEFAULT_GRAMMAR_PATH
     try:
         mtime = p.stat().st_mtime
     except OSError as err:
         raise GrammarError(f"cannot read grammar file {str(p)!r}: {err.strerror}") from None
+    if not p.is_file():
+        raise GrammarError(f"cannot read grammar file {str(p)!r}: not a file")
     return _load_cached(str(p.resolve()), mtime)
 
 

@@ -8,82 +8,24 @@ every node's input and output type and parameter count when an input type is giv
 
 from __future__ import annotations
 
-from typing import Callable, Union
+from typing import Callable, Optional
 
 from .._recursion import deep_enough
-from .ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Group, Identity, Im2Col,
-                  Linear, Module, Node, Norm, Perm, PosEnc, Relu, Routing, Sequential, Softmax, Terminal)
-from ..types.tensor import TensorType
+from ..errors import ArgumentError
+from .ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal, canonical
+from .ops import format_factor
 
-__all__ = ["to_string", "terminal_text", "STYLES", "format_factor"]
+__all__ = ["to_string", "terminal_text", "STYLES", "format_factor", "Annotate"]
 
 STYLES = ("canonical", "compact", "brackets", "tree")
 
-
-def format_factor(f: float) -> str:
-    """``4.0`` → ``4``, ``0.25`` → ``0.25`` (the v2 printer's ``str`` of the Python number)."""
-    return str(int(f)) if float(f).is_integer() else repr(float(f))
-
-
-def _ints(*xs: int) -> str:
-    return ",".join(str(x) for x in xs)
-
-
-_TERMINAL_TEXT: dict[type, Callable[..., str]] = {
-    Clone: lambda op: f"clone({op.b})",
-    Group: lambda op: f"group({op.b},{op.dim})",
-    DotProduct: lambda op: "dot_product(scaled)" if op.scaled else "dot_product",
-    Add: lambda op: f"add({op.b})",
-    Cat: lambda op: f"cat({op.b},{op.dim})",
-    Identity: lambda op: "identity",
-    Perm: lambda op: f"perm({_ints(*op.order)})",
-    Im2Col: lambda op: f"im2col({_ints(op.k, op.s, op.p)})" if op.d == 1 else f"im2col({_ints(op.k, op.s, op.p, op.d)})",
-    Col2Im: lambda op: "col2im",
-    Linear: lambda op: f"linear({op.width})" if op.width is not None else f"linear(x{format_factor(op.factor)})",
-    Norm: lambda op: "norm",
-    Relu: lambda op: "relu",
-    Softmax: lambda op: "softmax",
-    PosEnc: lambda op: "pos_enc",
-}
+#: what the tree style adds to a node's line: (path, node) -> text (the types layer gives types)
+Annotate = Callable[[str, Node], str]
 
 
 def terminal_text(op: Terminal) -> str:
-    """The canonical text of one terminal, e.g. ``im2col(3,1,1)``."""
-    return _TERMINAL_TEXT[type(op)](op)
-
-
-# --- canonical --------------------------------------------------------------------------------
-
-def _canonical(node: Node, out: list[str]) -> None:
-    if isinstance(node, Terminal):
-        out.append(_TERMINAL_TEXT[type(node)](node))
-    elif isinstance(node, Computation):
-        out.append("computation<")
-        out.append(_TERMINAL_TEXT[type(node.op)](node.op))
-        out.append(">")
-    elif isinstance(node, Sequential):
-        out.append("sequential(")
-        _canonical(node.first, out)
-        out.append(", ")
-        _canonical(node.second, out)
-        out.append(")")
-    elif isinstance(node, Routing):
-        out.append("routing[")
-        _canonical(node.pre, out)
-        out.append(", ")
-        _canonical(node.inner, out)
-        out.append(", ")
-        _canonical(node.post, out)
-        out.append("]")
-    elif isinstance(node, Branching):
-        out.append(f"branching({node.factor}){{")
-        for i, child in enumerate(node.children):
-            if i:
-                out.append(", ")
-            _canonical(child, out)
-        out.append("}")
-    else:  # pragma: no cover
-        raise TypeError(f"cannot print {type(node).__name__}")
+    """The canonical text of one terminal, e.g. ``im2col(3,1,1)`` (the operation's own ``text()``)."""
+    return op.text()
 
 
 # --- compact ----------------------------------------------------------------------------------
@@ -150,12 +92,11 @@ def _brackets(node: Node, symbol: str, out: list[str]) -> None:
             out.append(" ")
             _brackets(child, "M", out)
     elif isinstance(node, Routing):
-        for child, sym in zip(node.children, ("R1", "M", "R2")):
+        for child, sym in zip(node.children, node.child_symbols()):
             out.append(" ")
             _brackets(child, sym, out)
     elif isinstance(node, Branching):
-        syms = ("B",) + ("M",) * len(node.branches) + ("A",)
-        for child, sym in zip(node.children, syms):
+        for child, sym in zip(node.children, node.child_symbols()):
             out.append(" ")
             _brackets(child, sym, out)
     out.append("]")
@@ -163,65 +104,51 @@ def _brackets(node: Node, symbol: str, out: list[str]) -> None:
 
 # --- tree -------------------------------------------------------------------------------------
 
-def _tree(node: Node, input: TensorType | None) -> str:
-    from ..types.evaluator import ROOT, infer
-    typed = infer(node, input) if input is not None and isinstance(node, Module) else None
+def _label(n: Node) -> str:
+    if isinstance(n, Terminal):
+        return n.text()
+    if isinstance(n, Computation):
+        return f"computation<{n.op.text()}>"
+    if isinstance(n, Branching):
+        return f"branching({n.factor})"
+    return n.kind  # type: ignore[attr-defined]
+
+
+def _tree(node: Node, annotate: Optional[Annotate]) -> str:
+    """One line per node, children indented; a 4/8-way template is marked ×b."""
     lines: list[str] = []
-
-    def label(n: Node) -> str:
-        if isinstance(n, Terminal):
-            return terminal_text(n)
-        if isinstance(n, Computation):
-            return f"computation<{terminal_text(n.op)}>"
-        if isinstance(n, Branching):
-            return f"branching({n.factor})"
-        return n.kind  # type: ignore[attr-defined]
-
-    def visit(n: Node, path: str, prefix: str, name: str) -> None:
-        text = label(n)
-        if typed is not None:
-            info = typed.at(path)
-            if isinstance(info.input, TensorType):
-                src = str(info.input)
-            elif len(set(info.input)) == 1:
-                src = f"{len(info.input)}×{info.input[0]}"
-            else:
-                src = " ⊕ ".join(str(t) for t in info.input)
-            text += f"  {src} → {info.output}"
-            if info.params:
-                text += f"  {info.params:,} params"
-        lines.append(prefix + text)
+    stack: list[tuple[Node, str, str, str]] = [(node, "root", "", "")]
+    while stack:
+        n, path, prefix, mark = stack.pop()
+        text = _label(n) + (annotate(path, n) if annotate is not None else "")
+        lines.append(prefix + mark + text)
         if isinstance(n, Module) and not isinstance(n, Computation):
             reps = n.factor if isinstance(n, Branching) and len(n.branches) == 1 else 1
-            for cname, child in n.named_children():
-                mark = f"×{reps} " if reps > 1 and cname == "inner" else ""
-                visit_child(child, f"{path}.{cname}", prefix + "  ", mark)
-
-    def visit_child(child: Node, path: str, prefix: str, mark: str) -> None:
-        before = len(lines)
-        visit(child, path, prefix, path.rsplit(".", 1)[-1])
-        if mark:
-            lines[before] = prefix + mark + lines[before][len(prefix):]
-
-    visit(node, ROOT, "", ROOT)
+            kids = [(child, f"{path}.{name}", prefix + "  ", f"×{reps} " if reps > 1 and name == "inner" else "")
+                    for name, child in n.named_children()]
+            stack.extend(reversed(kids))
     return "\n".join(lines)
 
 
-def to_string(node: Node, style: str = "canonical", *, input: Union[str, TensorType, None] = None,
-              width: int = 80) -> str:
+def to_string(node: Node, style: str = "canonical", *, width: int = 80, annotate: Optional[Annotate] = None) -> str:
     """Print ``node`` in ``style`` (``canonical``, ``compact``, ``brackets`` or ``tree``).
 
-    ``input`` (only for ``tree``) adds every node's input → output type and parameter count.
+    ``annotate`` (tree style) adds text to each node's line; :func:`einspace.to_string` uses it to
+    show every node's input → output type and parameter count.
+
+    >>> from einspace.language.parser import parse
+    >>> to_string(parse("sequential(norm, relu)"), "compact")
+    'sequential(norm, relu)'
     """
     if not isinstance(node, Node):
-        raise TypeError(f"to_string expects an AST node, got {type(node).__name__}")
+        raise ArgumentError(f"to_string expects an architecture, got {type(node).__name__}")
+    if style == "canonical":
+        return canonical(node)
+    if style == "tree":
+        return _tree(node, annotate)
     with deep_enough(node.depth):
-        if style == "canonical":
-            out: list[str] = []
-            _canonical(node, out)
-            return "".join(out)
         if style == "compact":
-            out = []
+            out: list[str] = []
             _compact(node, 0, width, out)
             return "".join(out)
         if style == "brackets":
@@ -229,7 +156,4 @@ def to_string(node: Node, style: str = "canonical", *, input: Union[str, TensorT
             root = node.symbol if isinstance(node, Terminal) else "M" if isinstance(node, Computation) else "S"
             _brackets(node, root, out)
             return "".join(out)
-        if style == "tree":
-            from ..types.tensor import as_type
-            return _tree(node, as_type(input) if input is not None else None)
-    raise ValueError(f"unknown print style {style!r}; choose one of {', '.join(STYLES)}")
+    raise ArgumentError(f"unknown print style {style!r}; choose one of {', '.join(STYLES)}")

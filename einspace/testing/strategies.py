@@ -12,58 +12,90 @@ from __future__ import annotations
 
 from typing import Optional
 
-from hypothesis import strategies as st
+try:
+    from hypothesis import strategies as st
+except ImportError as err:  # pragma: no cover - exercised by a test that hides hypothesis
+    from ..errors import EinspaceError
+    raise EinspaceError("einspace.testing.strategies needs Hypothesis: pip install hypothesis "
+                        "(or pip install 'einspace[test]')") from err
 
-from ..language.ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Group, Identity, Im2Col, Linear,
-                  Module, Norm, Perm, PosEnc, Relu, Routing, Sequential, Softmax, COL_PERMS, IM_PERMS,
-                  BRANCH_FACTORS)
 from ..errors import TypeCheckError
+from ..language.ast import Branching, Computation, Module, Routing, Sequential
+from ..language.ops import Choice, Ints, Operation, Positive, operations
 from ..types.tensor import TensorType
 
 __all__ = ["terminals", "trees", "input_types", "typed_trees", "branching_fns", "aggregation_fns",
-           "prerouting_fns", "postrouting_fns", "computation_fns"]
+           "prerouting_fns", "postrouting_fns", "computation_fns", "operation_values"]
 
-_factor = st.sampled_from(BRANCH_FACTORS)
-_dim = st.integers(1, 3)
-_perm = st.sampled_from(COL_PERMS + IM_PERMS).map(Perm)
-_widths = st.one_of(st.sampled_from([16, 32, 64, 128, 256, 512, 1024, 2048]), st.integers(1, 300))
-_factors = st.sampled_from([0.25, 0.5, 1.0, 2.0, 4.0, 1.5, 0.125])
+_CACHE: dict = {}
 
 
-def branching_fns() -> st.SearchStrategy:
-    return st.one_of(_factor.map(Clone), st.builds(Group, _factor, _dim))
+def _field_values(domain) -> st.SearchStrategy:
+    """Values of one field, from its domain in the operation's definition."""
+    if isinstance(domain, Ints):
+        hi = domain.hi if domain.hi is not None else domain.lo + domain.spread
+        ranged = st.integers(domain.lo, max(domain.lo, hi))
+        return st.one_of(st.sampled_from(domain.examples), ranged) if domain.examples else ranged
+    if isinstance(domain, Positive):
+        values = domain.examples or (0.25, 0.5, 1.0, 2.0)
+        return st.sampled_from(values + ((None,) if domain.optional else ()))
+    if isinstance(domain, Choice):
+        return st.sampled_from(domain.values)
+    return st.sampled_from(tuple(getattr(domain, "examples", ())) or (None,))
 
 
-def aggregation_fns() -> st.SearchStrategy:
-    return st.one_of(st.booleans().map(DotProduct), _factor.map(Add), st.builds(Cat, _factor, _dim))
+def operation_values(cls: type[Operation]) -> st.SearchStrategy:
+    """Instances of one operation: its fields drawn from their domains, invalid combinations dropped."""
+    key = ("op", cls)
+    if key not in _CACHE:
+        if not cls.field_names:
+            _CACHE[key] = st.just(cls())
+        else:
+            fields = {f: _field_values(cls.domains.get(f)) for f in cls.field_names}
 
+            @st.composite
+            def build(draw):
+                values = {f: draw(s) for f, s in fields.items()}
+                try:
+                    return cls(**values)
+                except (ValueError, TypeError):
+                    from hypothesis import assume
+                    assume(False)
 
-def _im2col() -> st.SearchStrategy:
-    return st.builds(Im2Col, st.integers(1, 9), st.integers(1, 8), st.integers(0, 4),
-                     st.one_of(st.just(1), st.integers(1, 3)))
-
-
-def prerouting_fns() -> st.SearchStrategy:
-    return st.one_of(st.just(Identity()), _perm, _im2col())
-
-
-def postrouting_fns() -> st.SearchStrategy:
-    return st.one_of(st.just(Identity()), _perm, st.just(Col2Im()))
-
-
-def computation_fns() -> st.SearchStrategy:
-    return st.one_of(st.just(Identity()), _widths.map(lambda w: Linear(width=w)),
-                     _factors.map(lambda f: Linear(factor=f)),
-                     st.sampled_from([Norm(), Relu(), Softmax(), PosEnc()]))
+            _CACHE[key] = build()
+    return _CACHE[key]
 
 
 def terminals(symbol: Optional[str] = None) -> st.SearchStrategy:
-    """Terminals of one symbol (B, A, R1, R2, C), or of any symbol."""
-    table = {"B": branching_fns, "A": aggregation_fns, "R1": prerouting_fns, "R2": postrouting_fns,
-             "C": computation_fns}
-    if symbol is None:
-        return st.one_of(*(f() for f in table.values()))
-    return table[symbol]()
+    """Terminals of one symbol (B, A, R1, R2, C), or of any symbol: every registered operation of
+    that role, with argument values inside and outside the default choice sets."""
+    ops = operations(symbol)
+    return st.one_of(*(operation_values(c) for c in ops))
+
+
+def branching_fns() -> st.SearchStrategy:
+    return terminals("B")
+
+
+def aggregation_fns() -> st.SearchStrategy:
+    return terminals("A")
+
+
+def prerouting_fns() -> st.SearchStrategy:
+    return terminals("R1")
+
+
+def postrouting_fns() -> st.SearchStrategy:
+    return terminals("R2")
+
+
+def computation_fns() -> st.SearchStrategy:
+    return terminals("C")
+
+
+def _aggregations(factor: int) -> st.SearchStrategy:
+    """Aggregations that take ``factor`` branches."""
+    return aggregation_fns().filter(lambda a: a.b == factor)
 
 
 def _branching(children: st.SearchStrategy) -> st.SearchStrategy:
@@ -72,9 +104,7 @@ def _branching(children: st.SearchStrategy) -> st.SearchStrategy:
         fn = draw(branching_fns())
         n = 2 if fn.b == 2 else 1
         inner = tuple(draw(children) for _ in range(n))
-        agg = draw(st.one_of(st.just(DotProduct(draw(st.booleans()))), st.just(Add(fn.b)),
-                             _dim.map(lambda d: Cat(fn.b, d))) if fn.b == 2 else
-                   st.one_of(st.just(Add(fn.b)), _dim.map(lambda d: Cat(fn.b, d))))
+        agg = draw(_aggregations(fn.b))
         return Branching(fn, inner, agg)
     return build()
 

@@ -21,7 +21,8 @@ from __future__ import annotations
 import os
 from typing import Iterable, Optional, Sequence, Union
 
-from ..language.ast import Im2Col, Module
+from ..language.ast import Module
+from ..language.ops import Im2Col
 from ..errors import ConvGenError, EinspaceError
 from ..language.grammar import Grammar, load_grammar
 
@@ -43,7 +44,8 @@ def conv_equivalent(a: Im2Col, b: Im2Col) -> bool:
 
 def convolution(op: Im2Col, width: int = 64) -> Module:
     """``routing[op, computation<linear(width)>, col2im]``."""
-    from ..language.ast import Col2Im, Computation, Linear, Routing
+    from ..language.ast import Computation, Routing
+    from ..language.ops import Col2Im, Linear
     return Routing(op, Computation(Linear(width=width)), Col2Im())
 
 

@@ -31,8 +31,8 @@ from __future__ import annotations
 
 from typing import Optional, Union
 
-from ..language.ast import (AGGREGATION_FNS, BRANCHING_FNS, COMPUTATION_FNS, Col2Im, Computation, Identity, Module, Routing,
-                  Terminal)
+from ..language.ast import Computation, Module, Routing, Terminal
+from ..language.ops import Identity
 from .dimension_functions import try_output_type
 from ..errors import EinspaceError, NotTypeable
 from .tensor import TensorType, as_type
@@ -63,16 +63,17 @@ def as_module(x: Typeable) -> Module:
             except (ParseError, ValueError):
                 raise  # the module parse error explains more
             return as_module(x)
-    if isinstance(x, (BRANCHING_FNS + AGGREGATION_FNS)):
+    roles = getattr(x, "roles", ())
+    if roles and set(roles) <= {"B", "A"}:
         from ..language.printer import terminal_text
         raise NotTypeable(f"{terminal_text(x)} is a branching or aggregation function: it has no single-input "
                           f"dimension function; compare whole branching modules instead")
-    if isinstance(x, Identity) or (isinstance(x, COMPUTATION_FNS) and x.symbol == "C"):
+    if "C" in roles:
         return Computation(x)  # type: ignore[arg-type]
-    if isinstance(x, Col2Im) or x.symbol == "R2":
-        return Routing(Identity(), Computation(Identity()), x)  # type: ignore[arg-type]
-    if x.symbol == "R1":
+    if "R1" in roles:
         return Routing(x, Computation(Identity()), Identity())  # type: ignore[arg-type]
+    if "R2" in roles:
+        return Routing(Identity(), Computation(Identity()), x)  # type: ignore[arg-type]
     raise NotTypeable(f"cannot type {x!r}")
 
 

@@ -7,12 +7,14 @@ memory, or raises :class:`TypeCheckError` with the path, rule and types of each 
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Iterator, Union
 
 from .._recursion import deep_enough
 from ..language.ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
 from ..errors import RuleViolation, TypeCheckError, Violation
+from ..language.let import call_sites
+from ..language.parser import as_tree
 from .rules import aggregate, agg_flops, apply, branch, op_flops, op_memory, op_params
 from .tensor import TensorType, as_type
 
@@ -188,29 +190,49 @@ class _Evaluator:
         return out, params, flops + af, memory + am + fn_memory
 
 
-def infer(tree: Module, input: TypeLike) -> Typed:
+def infer(tree: Union[Module, str], input: TypeLike, *, grammar=None) -> Typed:
     """Evaluate ``tree`` on ``input`` (``"3x28x28"``, ``"col:64x512"`` or a TensorType).
 
     Raises :class:`TypeCheckError` listing every violation found (independent branches are all
     checked), each with the node's path, the rule, the message and the types involved.
     """
-    if not isinstance(tree, Module):
-        raise TypeError(f"infer expects a module (an architecture), got {type(tree).__name__}")
+    tree = as_tree(tree, grammar=grammar)
     t = as_type(input)
     ev = _Evaluator()
     with deep_enough(tree.depth):
         try:
             out, params, flops, memory = ev.module(tree, t, ROOT, 1)
         except _Failed:
-            raise TypeCheckError(ev.violations) from None
+            raise TypeCheckError(_with_call_sites(tree, ev.violations)) from None
     nodes = tuple(i for i in ev.infos if i is not None)
     return Typed(tree, t, out, params, flops, memory, nodes)
 
 
-def check(tree: Module, input: TypeLike) -> list[Violation]:
+def _with_call_sites(tree: Module, violations: list[Violation]) -> list[Violation]:
+    """Violations inside a ``let`` expansion also name the definition and where it was called."""
+    sites = call_sites(tree)
+    if not sites:
+        return violations
+    by_node = {id(s.node): s for s in sites}
+    out = []
+    for v in violations:
+        node, found = tree, None
+        for name in v.path.split(".")[1:]:
+            if id(node) in by_node:
+                found = by_node[id(node)]
+            node = dict(node.named_children()).get(name) if isinstance(node, Module) else None
+            if node is None:
+                break
+        if node is not None and id(node) in by_node:
+            found = by_node[id(node)]
+        out.append(replace(v, origin=found.describe()) if found is not None else v)
+    return out
+
+
+def check(tree: Union[Module, str], input: TypeLike, *, grammar=None) -> list[Violation]:
     """Every violation of ``tree`` at ``input``; empty when it type-checks."""
     try:
-        infer(tree, input)
+        infer(tree, input, grammar=grammar)
     except TypeCheckError as err:
         return list(err.violations)
     return []

@@ -31,8 +31,8 @@ from dataclasses import dataclass
 from typing import Callable, Union
 
 from .._recursion import deep_enough
-from ..language.ast import (Branching, Cat, Computation, Group, Identity, Im2Col, Module, Perm, Routing, Sequential,
-                  Terminal)
+from ..language.ast import Branching, Computation, Module, Routing, Sequential, Terminal
+from ..language.ops import Cat, Group, Identity, Im2Col, Perm
 from ..language.parser import as_tree
 
 __all__ = ["normalize", "structural_hash", "is_normal", "PERM_MODULE"]

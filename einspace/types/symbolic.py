@@ -3,8 +3,8 @@
 The input is a variable type — ``im[C,H,W]`` or ``col[S,D]`` without a grid, the types an
 architecture receives — and every dimension of every intermediate type is a :class:`Sym`: a rational
 constant times a product of quasi-affine functions (:class:`~.quasi.QA`), each of a *different* input
-variable. Every rule of :mod:`einspace.types.rules` is mirrored here (one table entry per terminal class);
-each check a rule makes becomes a *condition* on the input, and the conditions of the whole tree
+variable. Every operation's type rule has a symbolic twin in its own definition (:mod:`einspace.language.ops`),
+written in the algebra of :class:`Validity`; each check a rule makes becomes a *condition* on the input, and the conditions of the whole tree
 intersect into the *validity set*: the exact domain of the dimension function. Within the supported
 fragment (below) conditions involve one variable each, so the domain is a product of eventually
 periodic sets (:class:`~.quasi.PSet`), and everything is exact over all positive integers.
@@ -28,9 +28,7 @@ from fractions import Fraction
 from typing import Callable, Optional, Union
 
 from .._recursion import deep_enough
-from ..language.ast import (Add, Branching, Cat, Clone, Col2Im, Computation, DotProduct, Group, Identity, Im2Col, Linear,
-                   Module, Norm, Perm, PosEnc, Relu, Routing, Sequential, Softmax, Terminal)
-from .rules import dims_for_mode
+from ..language.ast import Branching, Computation, Module, Routing, Sequential
 from .quasi import QA, PSet, PeriodTooLarge
 
 __all__ = ["Sym", "SymType", "Validity", "SymbolicFunction", "Unsupported", "symbolic_function", "VARIABLES"]
@@ -249,6 +247,48 @@ class Validity:
         if new.is_empty:
             self.empty = True
 
+    # -- the algebra an operation's symbolic rule is written in (see einspace.language.ops) --------
+    const = staticmethod(Sym.const)
+    add = staticmethod(lambda x, y: s_add(x, y))
+    scale = staticmethod(lambda x, c: s_scale(x, c))
+    mul = staticmethod(lambda x, y: s_mul(x, y))
+    floordiv = staticmethod(lambda x, q: s_floordiv(x, q))
+    multiple_of = staticmethod(lambda x, q: _multiple_of(x, q))
+
+    def require_at_least(self, x: "Sym", k: int, is_size: bool = False) -> None:
+        self.require(cond_at_least(x, k, is_size=is_size))
+
+    def require_divisible(self, x: "Sym", b: int) -> None:
+        self.require(cond_divisible(x, b))
+
+    def require_equal(self, x: "Sym", y: "Sym") -> None:
+        self.require(cond_equal(x, y))
+
+    def require_equal_shapes(self, types: list, skip: int = -1) -> None:
+        """Every dimension of every type equal to the first's, except dimension index ``skip``."""
+        for t in types[1:]:
+            for i, (x, y) in enumerate(zip(types[0].shape, t.shape)):
+                if i != skip:
+                    self.require(cond_equal(x, y))
+
+    @staticmethod
+    def common_grid(types: list):
+        first = types[0].grid
+        if all(t.grid == first for t in types):
+            return first
+        if any(t.grid is None for t in types):
+            return None
+        raise Unsupported("branches remember different im2col grids")
+
+    @staticmethod
+    def never():
+        """The rule fails structurally: the tree is undefined for every input of the mode."""
+        raise _Never
+
+    @staticmethod
+    def unsupported(message: str):
+        raise Unsupported(message)
+
     def canonical(self) -> Optional[tuple[tuple[str, PSet], ...]]:
         """None if empty; else the non-trivial sets, sorted by variable (equal sets ⇔ equal values)."""
         if self.empty:
@@ -271,6 +311,9 @@ class SymType:
     def dim(self, d: int) -> Sym:
         return self.shape[d - 1]
 
+    def derive(self, shape: tuple, mode: Optional[str] = None, grid=...) -> "SymType":
+        return SymType(self.mode if mode is None else mode, tuple(shape), self.grid if grid is ... else grid)
+
     def with_dim(self, d: int, size: Sym) -> "SymType":
         shape = list(self.shape)
         shape[d - 1] = size
@@ -283,121 +326,16 @@ class SymType:
         return text
 
 
-def _same(op: Terminal, t: SymType, dom: Validity) -> SymType:
-    return t
-
-
-def _perm(op: Perm, t: SymType, dom: Validity) -> SymType:
-    if len(op.order) != t.rank:
+def _unary(op, t: SymType, dom: Validity) -> SymType:
+    if "R1" not in op.roles and "R2" not in op.roles and "C" not in op.roles:  # pragma: no cover - AST prevents it
         raise _Never
-    return SymType(t.mode, tuple(t.shape[i - 1] for i in op.order[1:]), t.grid)
+    return op.symbolic_output(t, dom)
 
 
-def _im2col(op: Im2Col, t: SymType, dom: Validity) -> SymType:
-    if t.mode != "im":
+def _aggregate(agg, types: list[SymType], factor: int, dom: Validity) -> SymType:
+    if agg.b != factor or any(t.mode != types[0].mode for t in types):
         raise _Never
-    c, h, w = t.shape
-    span = op.d * (op.k - 1) + 1
-    grid = []
-    for x in (h, w):
-        dom.require(cond_at_least(x, span - 2 * op.p, is_size=True))
-        grid.append(s_add(s_floordiv(s_add(x, Sym.const(2 * op.p - span)), op.s), Sym.const(1)))
-    gh, gw = grid
-    return SymType("col", (s_mul(gh, gw), s_scale(c, op.k * op.k)), (gh, gw))
-
-
-def _col2im(op: Col2Im, t: SymType, dom: Validity) -> SymType:
-    if t.mode != "col" or t.grid is None:
-        raise _Never
-    gh, gw = t.grid
-    dom.require(cond_equal(t.shape[0], s_mul(gh, gw)))
-    return SymType("im", (t.shape[1], gh, gw), None)
-
-
-#: significant bits a linear(xF) factor may have for float products to be exact at every size used
-FACTOR_BITS = 24
-
-
-def _linear(op: Linear, t: SymType, dom: Validity) -> SymType:
-    last = t.shape[-1]
-    if op.width is not None:
-        out = Sym.const(op.width)
-    else:
-        f = Fraction(op.factor)  # a float is a dyadic rational; int(last*F) is exact while bits suffice
-        if f.numerator.bit_length() > FACTOR_BITS:
-            raise Unsupported(f"linear(x{op.factor}): float rounding of the width is not modelled")
-        if f.denominator == 1 or _multiple_of(s_scale(last, f), 1):
-            out = s_scale(last, f)  # exact: F·last is a positive integer wherever last is a size
-        else:
-            out = s_floordiv(s_scale(last, f.numerator), f.denominator)
-            dom.require(cond_at_least(out, 1))
-    return SymType(t.mode, t.shape[:-1] + (out,), t.grid)
-
-
-UNARY: dict[type, Callable[[Terminal, SymType, Validity], SymType]] = {
-    Identity: _same,  # type: ignore[dict-item]
-    Perm: _perm,  # type: ignore[dict-item]
-    Im2Col: _im2col,  # type: ignore[dict-item]
-    Col2Im: _col2im,  # type: ignore[dict-item]
-    Linear: _linear,  # type: ignore[dict-item]
-    Norm: _same,  # type: ignore[dict-item]
-    Relu: _same,  # type: ignore[dict-item]
-    Softmax: _same,  # type: ignore[dict-item]
-    PosEnc: _same,  # type: ignore[dict-item]
-}
-
-
-def _branch(fn: Terminal, t: SymType, dom: Validity) -> SymType:
-    if isinstance(fn, Clone):
-        return t
-    assert isinstance(fn, Group)
-    if fn.dim not in dims_for_mode(t.mode):
-        raise _Never
-    size = t.dim(fn.dim)
-    dom.require(cond_divisible(size, fn.b))
-    return t.with_dim(fn.dim, s_scale(size, Fraction(1, fn.b)))
-
-
-def _common_grid(types: list[SymType]):
-    first = types[0].grid
-    if all(t.grid == first for t in types):
-        return first
-    if any(t.grid is None for t in types):
-        return None
-    raise Unsupported("branches remember different im2col grids")
-
-
-def _equal_shapes(types: list[SymType], dom: Validity, skip: int = -1) -> None:
-    for t in types[1:]:
-        for i, (x, y) in enumerate(zip(types[0].shape, t.shape)):
-            if i != skip:
-                dom.require(cond_equal(x, y))
-
-
-def _aggregate(agg: Terminal, types: list[SymType], factor: int, dom: Validity) -> SymType:
-    if agg.b != factor or any(t.mode != types[0].mode for t in types):  # type: ignore[attr-defined]
-        raise _Never
-    first = types[0]
-    if isinstance(agg, Add):
-        _equal_shapes(types, dom)
-        return SymType(first.mode, first.shape, _common_grid(types))
-    if isinstance(agg, Cat):
-        if agg.dim not in dims_for_mode(first.mode):
-            raise _Never
-        i = agg.dim - 1
-        _equal_shapes(types, dom, skip=i)
-        total = first.shape[i]
-        for t in types[1:]:
-            total = s_add(total, t.shape[i])
-        return SymType(first.mode, first.shape[:i] + (total,) + first.shape[i + 1:], _common_grid(types))
-    assert isinstance(agg, DotProduct)
-    a, b = types
-    if a.mode == "im":
-        dom.require(cond_equal(a.shape[0], b.shape[0]))
-        dom.require(cond_equal(a.shape[2], b.shape[1]))
-        return SymType("im", (a.shape[0], a.shape[1], b.shape[2]), None)
-    dom.require(cond_equal(a.shape[1], b.shape[0]))
-    return SymType("col", (a.shape[0], b.shape[1]), a.grid)
+    return agg.symbolic_aggregate(types, dom)
 
 
 def _module(node: Module, t: SymType, dom: Validity) -> SymType:
@@ -405,7 +343,7 @@ def _module(node: Module, t: SymType, dom: Validity) -> SymType:
 
 
 def _m_computation(node: Computation, t: SymType, dom: Validity) -> SymType:
-    return UNARY[type(node.op)](node.op, t, dom)
+    return _unary(node.op, t, dom)
 
 
 def _m_sequential(node: Sequential, t: SymType, dom: Validity) -> SymType:
@@ -413,13 +351,13 @@ def _m_sequential(node: Sequential, t: SymType, dom: Validity) -> SymType:
 
 
 def _m_routing(node: Routing, t: SymType, dom: Validity) -> SymType:
-    a = UNARY[type(node.pre)](node.pre, t, dom)
+    a = _unary(node.pre, t, dom)
     b = _module(node.inner, a, dom)
-    return UNARY[type(node.post)](node.post, b, dom)
+    return _unary(node.post, b, dom)
 
 
 def _m_branching(node: Branching, t: SymType, dom: Validity) -> SymType:
-    bt = _branch(node.fn, t, dom)
+    bt = node.fn.symbolic_branch(t, dom)
     outs = [_module(inner, bt, dom) for inner in node.branches]
     types = outs if len(outs) == 2 else outs * node.factor
     return _aggregate(node.agg, types, node.factor, dom)

@@ -51,6 +51,10 @@ class TensorType:
         """Size of dimension ``d`` counted with the batch at 0."""
         return self.shape[d - 1]
 
+    def derive(self, shape: tuple[int, ...], mode: Mode | None = None, grid=...) -> "TensorType":
+        """A type of this one's mode (or ``mode``) with ``shape``, keeping the grid unless given."""
+        return TensorType(self.mode if mode is None else mode, shape, self.grid if grid is ... else grid)
+
     def with_dim(self, d: int, size: int) -> "TensorType":
         shape = list(self.shape)
         shape[d - 1] = size

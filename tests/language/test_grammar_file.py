@@ -4,7 +4,7 @@ import pytest
 
 import einspace
 from einspace import GrammarError, load_grammar
-from einspace.language.ast import Im2Col, Linear
+from einspace.language.ops import Im2Col, Linear
 from einspace.language.grammar import grammar_from_source
 
 

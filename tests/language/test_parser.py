@@ -6,8 +6,8 @@ import pytest
 
 import einspace
 from einspace import ParseError, parse
-from einspace.language.ast import (Branching, Clone, Computation, Identity, Im2Col, Linear, Norm, Relu, Routing,
-                          Sequential, Col2Im, Add)
+from einspace.language.ast import Branching, Computation, Routing, Sequential
+from einspace.language.ops import Clone, Identity, Im2Col, Linear, Norm, Relu, Col2Im, Add
 
 CANONICAL = [
     "routing[im2col(1,1,0), routing[perm(0,2,1), branching(4){clone(4), computation<linear(64)>, cat(4,1)}, perm(0,2,1)], identity]",

@@ -8,7 +8,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from einspace.language.ast import Im2Col
+from einspace.language.ops import Im2Col
 from einspace.cli.main import main
 from einspace.types.convgen import (ConvGenError, conv_equivalent, convolution, extend_grammar, generate_equivalent_convs,
                               parse_range, reach)

@@ -9,7 +9,8 @@ from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
 from einspace import parse
-from einspace.language.ast import Add, Clone, Computation, Im2Col, Linear, Norm, Perm
+from einspace.language.ast import Computation
+from einspace.language.ops import Add, Clone, Im2Col, Linear, Norm, Perm
 from einspace.cli.main import main
 from einspace.types.dimension_functions import try_output_type
 from einspace.types.equivalence import (NotTypeable, as_module, complete_compatible, complete_equivalent, decide_all,

@@ -10,7 +10,8 @@ from hypothesis import strategies as st
 
 from einspace import infer, parse, to_string
 from einspace.language.analysis import instantiated_size
-from einspace.language.ast import Branching, Clone, Identity, Module, Perm
+from einspace.language.ast import Branching, Module
+from einspace.language.ops import Clone, Identity, Perm
 from einspace.cli.main import main
 from einspace.errors import TypeCheckError
 from einspace.language.grammar import default_grammar
