@@ -1,11 +1,12 @@
-"""Helpers shared by several test folders: a top-down generator of type-correct trees."""
+"""Helpers shared by several test folders: plain functions, constants and Hypothesis strategies.
+
+(Fixtures live in ``conftest.py``.) A top-down generator of type-correct trees (``typed_modules``),
+``typed_or_reject`` for properties over trees that may not type-check, and shared architectures.
+"""
 
 from __future__ import annotations
 
-
-import pytest
-import torch
-from hypothesis import HealthCheck, Phase, assume, given, settings
+from hypothesis import HealthCheck, Phase, reject
 from hypothesis import strategies as st
 
 import einspace
@@ -14,10 +15,8 @@ from einspace.language.ops import (Add, Cat, Clone, Col2Im, DotProduct, Group, I
                                    Norm, Perm, PosEnc, Relu, Softmax, COL_PERMS, IM_PERMS)
 from einspace.language.ast import Module
 from einspace.errors import RuleViolation, TypeCheckError
-from einspace.interpreter.head_rules import head_params
-from einspace.interpreter.modules import submodule
 from einspace.types.rules import aggregate, apply, branch
-from einspace.testing.strategies import input_types, typed_trees
+from einspace.testing.strategies import input_types
 from einspace.types.tensor import TensorType
 
 MAX_PARAMS = 300_000
@@ -29,6 +28,22 @@ FAST = dict(deadline=None, database=None, phases=[Phase.explicit, Phase.reuse, P
 
 SMALL_INPUTS = input_types(max_side=10)
 
+#: a small ResNet (two residual blocks), valid at 3x16x16
+RESNETISH = einspace.parse("""
+let conv(c) = routing[im2col(3,1,1), computation<linear(c)>, col2im]
+let block(c) = sequential(branching(2){clone(2), sequential(conv(c), norm, relu, conv(c), norm), identity, add(2)},
+                          relu)
+sequential(conv(16), norm, relu, block(16), routing[im2col(3,2,1), linear(32), col2im], block(32))
+""")
+
+
+def typed_or_reject(tree, t):
+    """``infer(tree, t)``; in a Hypothesis test, rejects the example when the tree does not type-check at ``t``
+    (Hypothesis fails the test as unsatisfiable when no example type-checks)."""
+    try:
+        return einspace.infer(tree, t)
+    except TypeCheckError:
+        reject()
 
 
 # --- a top-down generator of type-correct trees -----------------------------------------------
