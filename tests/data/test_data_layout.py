@@ -7,6 +7,7 @@ import json
 
 import numpy as np
 import pytest
+import torch
 
 from einspace import data
 from einspace.data.layout import channel_stats, normalize, pad_spatial, write_split
@@ -216,7 +217,6 @@ def test_default_root_respects_environment(monkeypatch, tmp_path):
 
 
 def test_torch_loaders(tmp_path):
-    torch = pytest.importorskip("torch")
     data.make_fixture("multnist", tmp_path, sizes=(40, 20, 20))
     loaders = data.torch_loaders(data.load("multnist", tmp_path), batch_size=16)
     xb, yb = next(iter(loaders["train"]))

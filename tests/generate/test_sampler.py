@@ -12,6 +12,7 @@ import collections
 import random
 
 import pytest
+import torch
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
@@ -19,6 +20,7 @@ import einspace
 from einspace.language.analysis import instantiated_size
 from einspace.generate.budget import DEFAULT_BUDGET, Budget
 from einspace.generate.chooser import RandomChooser
+from einspace.interpreter import build
 from einspace.generate.sampler import sample, sample_typed
 from einspace.testing.strategies import architectures, sampled_architectures
 
@@ -42,16 +44,14 @@ def check_language(arch, shape):
 
 def check_runs(arch, shape, typed=None):
     """Builds; a forward pass gives the predicted shape, with the predicted parameter count."""
-    torch = pytest.importorskip("torch")
-    interpreter = pytest.importorskip("einspace.interpreter")
     typed = typed or einspace.infer(arch, shape)
-    net = interpreter.build(arch, shape)
+    net = build(arch, shape)
     assert sum(p.numel() for p in net.parameters()) == typed.params
     net.eval()
     with torch.no_grad():
         y = net(torch.randn(2, *typed.input.shape))
     assert tuple(y.shape) == (2, *typed.output.shape)
-    assert torch.isfinite(y).all() or typed.output.numel > 0  # finite unless a softmax of huge values
+    assert torch.isfinite(y).all()
 
 
 @pytest.mark.parametrize("shape", SHAPES)
@@ -86,8 +86,8 @@ def test_hypothesis_architectures_run(pair):
 
 
 @settings(max_examples=30)
-@given(architectures("3x28x28", max_nodes=30), st.integers(0, 2**32 - 1))
-def test_same_seed_same_architecture(arch, seed):
+@given(st.integers(0, 2**32 - 1))
+def test_same_seed_same_architecture(seed):
     assert sample("3x28x28", seed=seed, max_nodes=60) == sample("3x28x28", seed=seed, max_nodes=60)
 
 
