@@ -99,10 +99,7 @@ def test_resnet18_stem_replaces_the_maxpool_with_a_strided_conv():
 
 
 def test_docs_list_every_seed_with_its_size():
-    doc = Path(__file__).resolve().parents[2] / "docs" / "seeds.md"
-    if not doc.exists():
-        pytest.skip("docs/seeds.md not present")
-    text = doc.read_text(encoding="utf-8")
+    text = (Path(__file__).resolve().parents[2] / "docs" / "seeds.md").read_text(encoding="utf-8")
     for name in seeds.names():
         assert f"`{name}`" in text, name
         typed = None
