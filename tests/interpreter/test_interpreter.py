@@ -293,7 +293,7 @@ def test_torch_compile_inductor(name):
 def test_build_accepts_text_and_types():
     t = einspace.as_type("col:4x3")
     a = einspace.build("sequential(linear(2), relu)", t)
-    b = einspace.build(einspace.parse("sequential(linear(2), relu)"), (4, 3))
+    b = einspace.build(einspace.parse("sequential(linear(2), relu)"), einspace.TensorType("col", (4, 3)))
     assert sum(p.numel() for p in a.parameters()) == sum(p.numel() for p in b.parameters()) == 8
 
 
