@@ -3,7 +3,8 @@
 * :func:`build` — evaluated AST → module (one submodule per node), optional task head;
 * :func:`summary` — the layer table (layer, output type, parameters) without torch.
 
-Modules: ``ops`` (one factory per terminal class), ``modules`` (the four containers), ``lowering``
+Modules: ``registry`` (torch builders by operation name: :func:`register_builder`), ``ops`` (the
+built-in operations' builders), ``modules`` (the four containers), ``lowering``
 (patterns that run as fused PyTorch operations), ``heads`` / ``head_rules`` (task heads),
 ``builder``, ``summary``. torch is imported only when :func:`build` is first called.
 """
@@ -14,9 +15,11 @@ from typing import Any
 
 from ..errors import MissingDependency
 from .head_rules import HeadError, head_output, head_params
+from .registry import register_builder
 from .summary import Row, Summary, summary
 
-__all__ = ["build", "summary", "Summary", "Row", "HeadError", "head_params", "head_output", "TORCH_HINT"]
+__all__ = ["build", "summary", "Summary", "Row", "HeadError", "head_params", "head_output", "TORCH_HINT",
+           "register_builder", "builders"]
 
 #: how to get torch, which building (not summary) needs; the README's "GPU users" note says more
 TORCH_HINT = ("building and running networks needs PyTorch, which is not installed: pip install torch "
@@ -42,3 +45,10 @@ def build(tree: Any, input: Any, classes: int | None = None, *, lower: bool = Tr
             raise
         raise MissingDependency("torch", TORCH_HINT) from None
     return _build(tree, input, classes, lower=lower, dense=dense)
+
+
+def builders() -> dict:
+    """Every registered torch builder by operation name, the built-in ones included (loads torch)."""
+    from . import ops  # noqa: F401  (registers the built-in builders)
+    from .registry import builders as registered
+    return registered()

@@ -11,6 +11,7 @@ from .._recursion import FRAMES_PER_LEVEL, HEADROOM, deep_enough
 from ..language.ast import Branching, Computation, Module, Routing, Sequential
 from ..types.evaluator import ROOT, Typed, child_path, infer
 from ..types.tensor import TensorType
+from . import ops  # noqa: F401  (registers the built-in operations' builders)
 from .registry import build_op
 from .heads import Network, make_head
 from .lowering import lower as lower_node

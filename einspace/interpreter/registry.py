@@ -4,7 +4,7 @@ A builder is ``(op, t, out) -> torch.nn.Module``: the operation, its evaluated i
 aggregation, the tuple of branch output types) and its output type (for a branching function, the
 type each branch receives), so sizes come from the type rules, never from running a tensor.
 
->>> @builder("my_op")
+>>> @register_builder("my_op")
 ... def _build(op, t, out):
 ...     from torch import nn
 ...     return nn.Identity()
@@ -19,14 +19,14 @@ from typing import Any, Callable
 
 from ..errors import OperationError
 
-__all__ = ["builder", "builders", "build_op", "unregister_builder", "Builder"]
+__all__ = ["register_builder", "builder", "builders", "build_op", "unregister_builder", "Builder"]
 
 Builder = Callable[[Any, Any, Any], Any]
 
 _BUILDERS: dict[str, Builder] = {}
 
 
-def builder(name: str) -> Callable[[Builder], Builder]:
+def register_builder(name: str) -> Callable[[Builder], Builder]:
     """Decorator: register ``fn`` as the torch builder of operation ``name`` (its ``builder`` name)."""
     if not isinstance(name, str) or not name:
         raise OperationError(f"a builder is registered under an operation's name, not {name!r}")
@@ -38,9 +38,11 @@ def builder(name: str) -> Callable[[Builder], Builder]:
     return register
 
 
+builder = register_builder  # the short name used inside the package
+
+
 def builders() -> dict[str, Builder]:
-    """The registered builders by name (a copy)."""
-    _load_builtin()
+    """The registered builders by name (a copy; the built-in ones register when torch loads)."""
     return dict(_BUILDERS)
 
 
@@ -52,13 +54,7 @@ def build_op(op: Any, t: Any, out: Any) -> Any:
     """The torch module of one operation at its evaluated types."""
     fn = _BUILDERS.get(type(op).builder)
     if fn is None:
-        _load_builtin()
-        fn = _BUILDERS.get(type(op).builder)
-        if fn is None:
-            raise OperationError(f"no torch builder is registered for operation {type(op).name!r}; register one "
-                                 f"with @einspace.interpreter.builder({type(op).builder!r}) (see docs/extending.md)")
+        raise OperationError(f"no torch builder is registered for operation {type(op).name!r}; register one "
+                             f"with @einspace.interpreter.register_builder({type(op).builder!r}) "
+                             "(see docs/extending.md)")
     return fn(op, t, out)
-
-
-def _load_builtin() -> None:
-    from . import ops  # noqa: F401  (registers the built-in operations' builders)

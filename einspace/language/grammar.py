@@ -18,6 +18,7 @@ from typing import Mapping, Union
 
 from ..errors import GrammarError, ParseError
 from .ast import Terminal
+from .ops import operations
 from .parser import parse_terminal
 from .source import DEFAULT_GRAMMAR_PATH, EXTENSION_MARK, read_source
 
@@ -67,6 +68,11 @@ class Grammar:
     def key(self) -> str:
         """A stable digest of the syntax and the tables (identifies the grammar in journals)."""
         return self._key
+
+    def operations(self, role: str | None = None) -> tuple[type, ...]:
+        """The registered operations this grammar's syntax has a rule for (of one role)."""
+        defined = set(_RULE_NAMES.findall(self.source))
+        return tuple(c for c in operations(role) if c.name in defined)
 
     def rules(self, lhs: str) -> tuple[Production, ...]:
         return self.productions[lhs]
@@ -132,6 +138,7 @@ class Grammar:
         return f"Grammar({where}, key={self.key[:12]})"
 
 
+_RULE_NAMES = re.compile(r"^\s*\??(\w+)\s*:", re.M)
 _RULE = re.compile(r"^rule\s+(\w+)\s*->\s*([\w\s]+?)\s*:\s*(\w+)\s*=\s*(\S+)\s*$")
 _CHOICES = re.compile(r"^choices\s+(\w+)\s*=\s*(.*)$")
 

@@ -12,16 +12,11 @@ from __future__ import annotations
 
 from typing import Optional
 
-try:
-    from hypothesis import strategies as st
-except ImportError as err:  # pragma: no cover - exercised by a test that hides hypothesis
-    from ..errors import EinspaceError
-    raise EinspaceError("einspace.testing.strategies needs Hypothesis: pip install hypothesis "
-                        "(or pip install 'einspace[test]')") from err
+from hypothesis import strategies as st  # einspace.testing says how to install it when missing
 
 from ..errors import TypeCheckError
 from ..language.ast import Branching, Computation, Module, Routing, Sequential
-from ..language.ops import Choice, Ints, Operation, Positive, operations
+from ..language.ops import Choice, Ints, Operation, Positive
 from ..types.tensor import TensorType
 
 __all__ = ["terminals", "trees", "input_types", "typed_trees", "branching_fns", "aggregation_fns",
@@ -66,10 +61,12 @@ def operation_values(cls: type[Operation]) -> st.SearchStrategy:
     return _CACHE[key]
 
 
-def terminals(symbol: Optional[str] = None) -> st.SearchStrategy:
-    """Terminals of one symbol (B, A, R1, R2, C), or of any symbol: every registered operation of
-    that role, with argument values inside and outside the default choice sets."""
-    ops = operations(symbol)
+def terminals(symbol: Optional[str] = None, *, grammar=None) -> st.SearchStrategy:
+    """Terminals of one symbol (B, A, R1, R2, C), or of any symbol: every operation of that role the
+    grammar (default: the packaged one) has a rule for, with argument values inside and outside the
+    default choice sets."""
+    from ..language.grammar import load_grammar
+    ops = load_grammar(grammar).operations(symbol)
     return st.one_of(*(operation_values(c) for c in ops))
 
 

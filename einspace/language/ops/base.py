@@ -161,6 +161,7 @@ class Operation(Terminal):
     symbolic_supported: ClassVar[bool] = True
     #: the name the torch builder is registered under (default: ``name``)
     builder: ClassVar[str] = ""
+    _documented: ClassVar[bool] = True
 
     def __init_subclass__(cls, register: bool = True, **kwargs: Any) -> None:
         super().__init_subclass__(**kwargs)
@@ -168,6 +169,7 @@ class Operation(Terminal):
             raise OperationError(f"operation class {cls.__qualname__} has no 'name' (the grammar keyword)")
         if not cls.builder or "builder" not in cls.__dict__:
             cls.builder = cls.name
+        cls._documented = bool((cls.__dict__.get("__doc__") or "").strip())  # before dataclass writes one
         node_dataclass(cls)
         cls.field_names = tuple(f for f in cls.__dataclass_fields__ if f not in ("_hash", "depth", "size"))
         if register:
@@ -292,7 +294,7 @@ def missing_pieces(cls: type[Operation]) -> list[str]:
         missing.append(f"a name that is not a module keyword ({cls.name!r} is reserved)")
     if not cls.roles or any(r not in ROLES for r in cls.roles):
         missing.append(f"roles among {', '.join(ROLES)} (got {cls.roles!r})")
-    if not (cls.__doc__ or "").strip():
+    if not getattr(cls, "_documented", True):
         missing.append("a docstring")
     roles = set(cls.roles)
     if roles & _UNARY and not (cls.preserves_type or _overrides(cls, "output_type")):
