@@ -5,7 +5,7 @@ Shared by the builder (heads.py) and by :func:`einspace.summary`, which must not
 
 from __future__ import annotations
 
-from ..errors import EinspaceError, HeadError
+from ..errors import HeadError
 from ..types.tensor import TensorType
 
 __all__ = ["HeadError", "dense_target", "head_params", "head_output", "describe_head", "check_request", "class_count"]

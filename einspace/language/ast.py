@@ -10,9 +10,8 @@ recursive algorithm walks them.
 from __future__ import annotations
 
 import hashlib
-import math
 from dataclasses import dataclass, field
-from typing import ClassVar, Iterator, Union
+from typing import ClassVar, Iterator
 
 __all__ = ["Node", "Terminal", "Module", "Sequential", "Branching", "Routing", "Computation", "canonical",
            "MODULE_TAGS", "SLOT_SYMBOLS", "is_int", "node_dataclass"]

@@ -16,8 +16,14 @@ from typing import Any, Callable
 from lark import Token
 
 from .ast import Computation, Module, Node
+from .ops import Operation, operations
+from .syntax_errors import MODULE_KEYWORDS, error_at, keywords, suggest
 
-__all__ = ["Deferred", "Definition", "Expansion", "CallSite", "call_sites", "remember_calls"]
+__all__ = ["Deferred", "Definition", "Expansion", "CallSite", "call_sites", "remember_calls", "expand_call", "resolve",
+           "value_of", "MAX_DIGITS"]
+
+#: most digits of an integer argument (larger sizes are never meaningful, and int() of huge text is slow)
+MAX_DIGITS = 9
 
 
 class Deferred:
@@ -87,3 +93,81 @@ def call_sites(tree: Node) -> tuple[CallSite, ...]:
         return _SITES.get(tree, ())
     except TypeError:
         return ()
+
+
+def value_of(a: Any, text: str) -> Any:
+    """A parsed argument's value: an int for INT tokens, text for other tokens, nodes as they are."""
+    if not isinstance(a, Token):
+        return a
+    if a.type == "INT":
+        if len(a) > MAX_DIGITS:
+            raise error_at(a, text, f"integer {a[:MAX_DIGITS]}… has {len(a):,} digits, more than the "
+                           f"limit of {MAX_DIGITS}")
+        return int(a)
+    return str(a)
+
+
+def resolve(value: Any, env: dict, ctx: Expansion) -> Any:
+    if isinstance(value, Deferred):
+        return value.build(env, ctx)
+    if isinstance(value, Token) and value.type == "NAME":
+        name = str(value)
+        if name not in env:
+            raise error_at(value, ctx.text, f"unknown parameter {name[:40]!r}",
+                           suggest(name, list(env)) if env else "integer arguments only come from let parameters")
+        return env[name]
+    return value
+
+
+#: where an operation of each role stands, for errors when one stands where a module must
+_WHERE = {"B": "first child of branching{...}", "A": "last child of branching{...}",
+          "R1": "first child of routing[...]", "R2": "last child of routing[...]"}
+
+
+def _role_of(cls: type[Operation]) -> str:
+    places = [_WHERE[r] for r in cls.roles if r in _WHERE]
+    return f"{cls.role_phrase()} ({' or '.join(places)})"
+
+
+def expand_call(name_tok: Token, raw_args: list, env: dict, ctx: Expansion, text: str) -> Node:
+    name = str(name_tok)
+    d = ctx.defs.get(name)
+    if d is None:
+        known = {c.name: c for c in operations()}
+        if name in known and "C" not in known[name].roles:
+            raise error_at(name_tok, text, f"{name!r} is {_role_of(known[name])}, not a module",
+                           f"{name} is written {known[name].signature()}; a module position (and a let body) "
+                           "needs sequential(...), branching(b){...}, routing[...] or a computation")
+        if name in known:
+            raise error_at(name_tok, text, f"{name} is not written like this", f"write {known[name].signature()}")
+        if name in MODULE_KEYWORDS:
+            shape = {"sequential": "sequential(A, B, ...)", "branching": "branching(b){fn, M, ..., agg}",
+                     "routing": "routing[pre, M, post]", "computation": "computation<op>"}[name]
+            raise error_at(name_tok, text, f"{name} is written {shape}")
+        shown = name if len(name) <= 40 else name[:37] + "..."
+        raise error_at(name_tok, text, f"unknown operation or definition {shown!r}",
+                       suggest(name[:64], list(keywords()) + list(ctx.defs)))
+    args = [value_of(resolve(a, env, ctx), text) for a in raw_args]
+    if len(args) != len(d.params):
+        raise error_at(name_tok, text, f"{name} takes {len(d.params)} argument(s), got {len(args)}")
+    key = (name, tuple(args))
+    done = ctx.memo.get(key)
+    if done is not None:
+        return done
+    if name in ctx.active:
+        chain = " → ".join(ctx.active[ctx.active.index(name):] + [name])
+        raise error_at(name_tok, text, f"definition {name!r} refers to itself ({chain})",
+                       "let definitions cannot be recursive")
+    ctx.active.append(name)
+    try:
+        node = resolve(d.body, dict(zip(d.params, args)), ctx)
+    finally:
+        ctx.active.pop()
+    if isinstance(node, Node) and node.size > ctx.max_nodes:
+        raise error_at(name_tok, text, f"expanding {name} gives {node.size:,} nodes, more than the limit "
+                       f"of {ctx.max_nodes:,}")
+    ctx.memo[key] = node
+    ctx.record(node, name, tuple(args), name_tok)
+    return node
+
+

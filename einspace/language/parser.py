@@ -17,10 +17,10 @@ from lark.exceptions import LarkError, UnexpectedInput
 from .._recursion import deep_enough
 from ..errors import GrammarError, ParseError
 from .ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
-from .let import Definition, Deferred, Expansion, remember_calls
+from .let import MAX_DIGITS, Definition, Deferred, Expansion, expand_call, remember_calls, resolve, value_of
 from .ops import Operation, operations, registry_version
 from .source import source_of
-from .syntax_errors import MODULE_KEYWORDS, error_at, longest_group, nesting_depth, suggest, syntax_error
+from .syntax_errors import error_at, keywords, longest_group, nesting_depth, syntax_error
 
 __all__ = ["parse", "parse_terminal", "as_tree", "keywords", "MAX_DEPTH", "MAX_NODES", "MAX_LENGTH",
            "MAX_DIGITS", "KEYWORDS"]
@@ -31,26 +31,9 @@ MAX_DEPTH = 1000
 MAX_NODES = 2_000_000
 #: longest text accepted (characters)
 MAX_LENGTH = 64 * 1024 * 1024
-#: most digits of an integer argument (larger sizes are never meaningful, and int() of huge text is slow)
-MAX_DIGITS = 9
-
-
-def keywords() -> tuple[str, ...]:
-    """Every keyword of the language: the module kinds, the registered operations, ``let``."""
-    return MODULE_KEYWORDS + tuple(c.name for c in operations()) + ("let",)
 
 
 KEYWORDS = keywords()  # the built-in ones (keywords() includes operations registered later)
-
-#: where an operation of each role stands, for errors when one stands where a module must
-_WHERE = {"B": "first child of branching{...}", "A": "last child of branching{...}",
-          "R1": "first child of routing[...]", "R2": "last child of routing[...]"}
-
-
-def _role_of(cls: type[Operation]) -> str:
-    places = [_WHERE[r] for r in cls.roles if r in _WHERE]
-    return f"{cls.role_phrase()} ({' or '.join(places)})"
-
 
 class _Builder(Transformer):
     """Lark callbacks of the module kinds and of ``let``; operations get theirs from the registry."""
@@ -68,11 +51,11 @@ class _Builder(Transformer):
                 break
         else:
             text = self._text[0]
-            return _construct(ctor, [_value(a, text) for a in args], where, text)
+            return _construct(ctor, [value_of(a, text) for a in args], where, text)
 
         def build(env: dict, ctx: Expansion) -> Node:
-            vals = [_resolve(a, env, ctx) for a in args]
-            return _construct(ctor, [_value(a, ctx.text) for a in vals], where, ctx.text)
+            vals = [resolve(a, env, ctx) for a in args]
+            return _construct(ctor, [value_of(a, ctx.text) for a in vals], where, ctx.text)
 
         return Deferred(build)
 
@@ -103,7 +86,7 @@ class _Builder(Transformer):
     def sequential(self, c):
         # n-ary: right-nested binary sequentials, built bottom-up without recursion
         if any(isinstance(x, Deferred) for x in c):
-            return Deferred(lambda env, ctx: _right_nest([_resolve(x, env, ctx) for x in c]))
+            return Deferred(lambda env, ctx: _right_nest([resolve(x, env, ctx) for x in c]))
         return _right_nest(c)
 
     def branching(self, c):
@@ -118,7 +101,7 @@ class _Builder(Transformer):
     def call(self, c):
         name, args = c[0], c[1:]
         text_ref = self._text
-        return Deferred(lambda env, ctx: _expand_call(name, args, env, ctx, text_ref[0]))
+        return Deferred(lambda env, ctx: expand_call(name, args, env, ctx, text_ref[0]))
 
     # -- definitions ---------------------------------------------------------------------------
     def params(self, c):
@@ -194,37 +177,16 @@ def _split_literal(c: list) -> list:
     return c
 
 
-def _value(a: Any, text: str) -> Any:
-    """A parsed argument's value: an int for INT tokens, text for other tokens, nodes as they are."""
-    if not isinstance(a, Token):
-        return a
-    if a.type == "INT":
-        if len(a) > MAX_DIGITS:
-            raise error_at(a, text, f"integer {a[:MAX_DIGITS]}… has {len(a):,} digits, more than the "
-                           f"limit of {MAX_DIGITS}")
-        return int(a)
-    return str(a)
-
-
 def _construct(ctor: Callable[..., Node], args: list, where: Token | None, text: str) -> Node:
     try:
         return ctor(*args)
     except ParseError:
         raise
     except (ValueError, TypeError) as err:
-        raise error_at(where, text, str(err)) from None
-
-
-def _resolve(value: Any, env: dict, ctx: Expansion) -> Any:
-    if isinstance(value, Deferred):
-        return value.build(env, ctx)
-    if isinstance(value, Token) and value.type == "NAME":
-        name = str(value)
-        if name not in env:
-            raise error_at(value, ctx.text, f"unknown parameter {name[:40]!r}",
-                           suggest(name, list(env)) if env else "integer arguments only come from let parameters")
-        return env[name]
-    return value
+        owner = getattr(ctor, "__self__", None)  # an operation's from_args: say how it is written
+        hint = f"{owner.name} is written {owner.signature()}" if isinstance(owner, type) and \
+            issubclass(owner, Operation) and owner.field_names else None
+        raise error_at(where, text, str(err), hint) from None
 
 
 #: computation modules are immutable values: share one per operation (bounded by distinct terminals)
@@ -251,48 +213,6 @@ def _branching(factor: int | None, fn: Node, rest, where: Token | None, text: st
                        f"got {len(inner)}", "factor 4 and 8 use one template module, instantiated with separate "
                        "weights" if want == 1 else "factor 2 takes two independent inner modules")
     return Branching(fn, tuple(inner), agg)
-
-
-def _expand_call(name_tok: Token, raw_args: list, env: dict, ctx: Expansion, text: str) -> Node:
-    name = str(name_tok)
-    d = ctx.defs.get(name)
-    if d is None:
-        known = {c.name: c for c in operations()}
-        if name in known and "C" not in known[name].roles:
-            raise error_at(name_tok, text, f"{name!r} is {_role_of(known[name])}, not a module",
-                           f"{name} is written {known[name].signature()}; a module position (and a let body) "
-                           "needs sequential(...), branching(b){...}, routing[...] or a computation")
-        if name in known:
-            raise error_at(name_tok, text, f"{name} is not written like this", f"write {known[name].signature()}")
-        if name in MODULE_KEYWORDS:
-            shape = {"sequential": "sequential(A, B, ...)", "branching": "branching(b){fn, M, ..., agg}",
-                     "routing": "routing[pre, M, post]", "computation": "computation<op>"}[name]
-            raise error_at(name_tok, text, f"{name} is written {shape}")
-        shown = name if len(name) <= 40 else name[:37] + "..."
-        raise error_at(name_tok, text, f"unknown operation or definition {shown!r}",
-                       suggest(name[:64], list(keywords()) + list(ctx.defs)))
-    args = [_value(_resolve(a, env, ctx), text) for a in raw_args]
-    if len(args) != len(d.params):
-        raise error_at(name_tok, text, f"{name} takes {len(d.params)} argument(s), got {len(args)}")
-    key = (name, tuple(args))
-    done = ctx.memo.get(key)
-    if done is not None:
-        return done
-    if name in ctx.active:
-        chain = " → ".join(ctx.active[ctx.active.index(name):] + [name])
-        raise error_at(name_tok, text, f"definition {name!r} refers to itself ({chain})",
-                       "let definitions cannot be recursive")
-    ctx.active.append(name)
-    try:
-        node = _resolve(d.body, dict(zip(d.params, args)), ctx)
-    finally:
-        ctx.active.pop()
-    if isinstance(node, Node) and node.size > ctx.max_nodes:
-        raise error_at(name_tok, text, f"expanding {name} gives {node.size:,} nodes, more than the limit "
-                       f"of {ctx.max_nodes:,}")
-    ctx.memo[key] = node
-    ctx.record(node, name, tuple(args), name_tok)
-    return node
 
 
 class _Parsers:

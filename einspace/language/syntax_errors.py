@@ -18,16 +18,21 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..errors import ParseError
 from .ops import operations
 
-__all__ = ["MODULE_KEYWORDS", "error_at", "excerpt", "suggest", "syntax_error", "nesting_depth", "longest_group"]
+__all__ = ["MODULE_KEYWORDS", "keywords", "error_at", "excerpt", "suggest", "syntax_error", "nesting_depth", "longest_group"]
 
 MODULE_KEYWORDS = ("sequential", "branching", "routing", "computation")
+def keywords() -> tuple[str, ...]:
+    """Every keyword of the language: the module kinds, the registered operations, ``let``."""
+    return MODULE_KEYWORDS + tuple(c.name for c in operations()) + ("let",)
+
+
 _BRACKETS = {"sequential": "sequential(A, B, ...)", "branching": "branching(b){fn, M, ..., agg}",
              "routing": "routing[pre, M, post]", "computation": "computation<op>"}
 
 _TOKEN_NAMES = {
     "INT": "an integer", "NAME": "a name", "FACTOR": "a factor such as x4", "SCALED": '"(scaled)"',
     "$END": "end of input", "_COMMA": '","', "_SEQ_OPEN": '"sequential("', "_ROUTE_OPEN": '"routing["',
-    "_COMP_OPEN": '"computation<"',
+    "_COMP_OPEN": '"computation<"', "D_ROOT": '"S" (the root of a derivation tree)',
 }
 #: longest piece of the input quoted in a message
 QUOTE = 40

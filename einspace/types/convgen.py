@@ -23,7 +23,7 @@ from typing import Iterable, Optional, Sequence, Union
 
 from ..language.ast import Module
 from ..language.ops import Im2Col
-from ..errors import ConvGenError, EinspaceError
+from ..errors import ConvGenError
 from ..language.grammar import Grammar, load_grammar
 
 __all__ = ["reach", "conv_equivalent", "generate_equivalent_convs", "convolution", "extend_grammar",

@@ -34,7 +34,7 @@ from typing import Optional, Union
 from ..language.ast import Computation, Module, Routing, Terminal
 from ..language.ops import Identity
 from .dimension_functions import try_output_type
-from ..errors import EinspaceError, NotTypeable
+from ..errors import NotTypeable
 from .tensor import TensorType, as_type
 from .decide import (DEFAULT_BOX, Decision, InputBox, decide_forward_compatibility,
                                 decide_type_equivalence, describe_function)
