@@ -5,6 +5,8 @@ NeuralArTS types an operation by its *dimension function* f_L: input shape ↦ o
 partial: undefined where a rule of :mod:`einspace.types.rules` refuses the input. This module evaluates
 f pointwise, with the same rules the evaluator uses, but without building per-node records — the
 variation operators and the exhaustive equivalence check call it hundreds of thousands of times.
+Types and costs come from one walk and one memo (:func:`attributes`; :func:`output_type` is its
+``output``), with the same rules as :func:`einspace.infer`.
 
 Results are memoised on ``(subtree, input type)``: subtrees are hashable values, and mutation and
 crossover re-evaluate mostly unchanged subtrees at unchanged types, so a check of a child costs about
@@ -29,24 +31,33 @@ TypeLike = Union[str, TensorType, tuple, list]
 #: memo entries kept before the table is dropped and refilled (bounds memory in long searches)
 CACHE_LIMIT = 200_000
 
-_cache: dict[tuple[Module, TensorType], Union[TensorType, RuleViolation]] = {}
+class Attrs(NamedTuple):
+    """Output type and the evaluator's totals for one instance of a subtree at one input type."""
+
+    output: TensorType
+    params: int
+    flops: int
+    memory: int
+
+
+#: one memo for types and costs: (subtree, input type) -> Attrs or the violation that stops it
+_cache: dict[tuple[Module, TensorType], Union[Attrs, RuleViolation]] = {}
 
 
 def clear_cache() -> None:
     """Forget every memoised evaluation (memory only; results never go stale: trees are values)."""
     _cache.clear()
-    _attr_cache.clear()
 
 
-def _eval(node: Module, t: TensorType, memo: bool) -> Union[TensorType, RuleViolation]:
-    """Output type or the violation that stops it; never raises for type errors."""
+def _attrs(node: Module, t: TensorType, memo: bool = True) -> Union[Attrs, RuleViolation]:
+    """Output type and costs, or the violation that stops them; never raises for type errors."""
     if memo:
         key = (node, t)
         hit = _cache.get(key)
         if hit is not None:
             return hit
     try:
-        out: Union[TensorType, RuleViolation] = _MODULE_RULES[type(node)](node, t, memo)
+        out: Union[Attrs, RuleViolation] = _RULES[type(node)](node, t, memo)
     except RuleViolation as err:
         out = err
     if memo:
@@ -56,35 +67,50 @@ def _eval(node: Module, t: TensorType, memo: bool) -> Union[TensorType, RuleViol
     return out
 
 
-def _need(result: Union[TensorType, RuleViolation]) -> TensorType:
+def _need(result: Union[Attrs, RuleViolation]) -> Attrs:
     if isinstance(result, RuleViolation):
         raise result
     return result
 
 
-def _computation(node: Computation, t: TensorType, memo: bool) -> TensorType:
-    return apply(node.op, t)
+def _computation(node: Computation, t: TensorType, memo: bool) -> Attrs:
+    op = node.op
+    out = apply(op, t)
+    return Attrs(out, op_params(op, t, out), op_flops(op, t, out), op_memory(op, out))
 
 
-def _sequential(node: Sequential, t: TensorType, memo: bool) -> TensorType:
-    mid = _need(_eval(node.first, t, memo))
-    return _need(_eval(node.second, mid, memo))
+def _sequential(node: Sequential, t: TensorType, memo: bool) -> Attrs:
+    a = _need(_attrs(node.first, t, memo))
+    b = _need(_attrs(node.second, a.output, memo))
+    return Attrs(b.output, a.params + b.params, a.flops + b.flops, a.memory + b.memory)
 
 
-def _routing(node: Routing, t: TensorType, memo: bool) -> TensorType:
+def _routing(node: Routing, t: TensorType, memo: bool) -> Attrs:
     a = apply(node.pre, t)
-    b = _need(_eval(node.inner, a, memo))
-    return apply(node.post, b)
+    inner = _need(_attrs(node.inner, a, memo))
+    out = apply(node.post, inner.output)
+    return Attrs(out, inner.params,
+                 inner.flops + op_flops(node.pre, t, a) + op_flops(node.post, inner.output, out),
+                 inner.memory + op_memory(node.pre, a) + op_memory(node.post, out))
 
 
-def _branching(node: Branching, t: TensorType, memo: bool) -> TensorType:
+def _branching(node: Branching, t: TensorType, memo: bool) -> Attrs:
     bt = branch(node.fn, t)
-    outs = [_need(_eval(inner, bt, memo)) for inner in node.branches]
-    types = outs if len(outs) == 2 else outs * node.factor
-    return aggregate(node.agg, types, node.factor)
+    b = node.factor
+    reps = 1 if len(node.branches) == 2 else b
+    params = flops = memory = 0
+    outs = []
+    for inner in node.branches:
+        x = _need(_attrs(inner, bt, memo))
+        outs.append(x.output)
+        params, flops, memory = params + x.params * reps, flops + x.flops * reps, memory + x.memory * reps
+    types = outs if reps == 1 else outs * b
+    out = aggregate(node.agg, types, b)
+    return Attrs(out, params, flops + agg_flops(node.agg, types, out),
+                 memory + op_memory(node.agg, out) + op_memory(node.fn, bt, b))
 
 
-_MODULE_RULES: dict[type, Callable[[Module, TensorType, bool], TensorType]] = {
+_RULES: dict[type, Callable[[Module, TensorType, bool], Attrs]] = {
     Computation: _computation,  # type: ignore[dict-item]
     Sequential: _sequential,  # type: ignore[dict-item]
     Routing: _routing,  # type: ignore[dict-item]
@@ -99,20 +125,20 @@ def output_type(tree: Module, input: TypeLike, *, memo: bool = True) -> TensorTy
     """
     t = as_type(input)
     if tree.depth < 200:
-        return _need(_eval(tree, t, memo))
+        return _need(_attrs(tree, t, memo)).output
     with deep_enough(tree.depth):
-        return _need(_eval(tree, t, memo))
+        return _need(_attrs(tree, t, memo)).output
 
 
 def try_output_type(tree: Module, input: TypeLike, *, memo: bool = True) -> Optional[TensorType]:
     """f_tree(input), or None where the dimension function is undefined."""
     t = as_type(input)
     if tree.depth < 200:
-        out = _eval(tree, t, memo)
+        out = _attrs(tree, t, memo)
     else:
         with deep_enough(tree.depth):
-            out = _eval(tree, t, memo)
-    return None if isinstance(out, RuleViolation) else out
+            out = _attrs(tree, t, memo)
+    return None if isinstance(out, RuleViolation) else out.output
 
 
 def defined(tree: Module, input: TypeLike, *, memo: bool = True) -> bool:
@@ -130,90 +156,11 @@ def dimension_function(tree: Module, *, memo: bool = False) -> Callable[[TypeLik
     return f
 
 
-# --- the dimension function with its cost attributes ----------------------------------------------
-
-class Attrs(NamedTuple):
-    """Output type and the evaluator's totals for one instance of a subtree at one input type."""
-
-    output: TensorType
-    params: int
-    flops: int
-    memory: int
-
-
-_attr_cache: dict[tuple[Module, TensorType], Union[Attrs, RuleViolation]] = {}
-
-
-def _attrs(node: Module, t: TensorType) -> Union[Attrs, RuleViolation]:
-    key = (node, t)
-    hit = _attr_cache.get(key)
-    if hit is not None:
-        return hit
-    try:
-        out: Union[Attrs, RuleViolation] = _ATTR_RULES[type(node)](node, t)
-    except RuleViolation as err:
-        out = err
-    if len(_attr_cache) >= CACHE_LIMIT:
-        _attr_cache.clear()
-    _attr_cache[key] = out
-    return out
-
-
-def _need_attrs(result: Union[Attrs, RuleViolation]) -> Attrs:
-    if isinstance(result, RuleViolation):
-        raise result
-    return result
-
-
-def _a_computation(node: Computation, t: TensorType) -> Attrs:
-    out = apply(node.op, t)
-    return Attrs(out, op_params(node.op, t, out), op_flops(node.op, t, out), op_memory(node.op, out))
-
-
-def _a_sequential(node: Sequential, t: TensorType) -> Attrs:
-    a = _need_attrs(_attrs(node.first, t))
-    b = _need_attrs(_attrs(node.second, a.output))
-    return Attrs(b.output, a.params + b.params, a.flops + b.flops, a.memory + b.memory)
-
-
-def _a_routing(node: Routing, t: TensorType) -> Attrs:
-    a = apply(node.pre, t)
-    inner = _need_attrs(_attrs(node.inner, a))
-    out = apply(node.post, inner.output)
-    return Attrs(out, inner.params,
-                 inner.flops + op_flops(node.pre, t, a) + op_flops(node.post, inner.output, out),
-                 inner.memory + op_memory(node.pre, a) + op_memory(node.post, out))
-
-
-def _a_branching(node: Branching, t: TensorType) -> Attrs:
-    bt = branch(node.fn, t)
-    b = node.factor
-    reps = 1 if len(node.branches) == 2 else b
-    params = flops = memory = 0
-    outs = []
-    for inner in node.branches:
-        x = _need_attrs(_attrs(inner, bt))
-        outs.append(x.output)
-        params, flops, memory = params + x.params * reps, flops + x.flops * reps, memory + x.memory * reps
-    types = outs if reps == 1 else outs * b
-    out = aggregate(node.agg, types, b)
-    return Attrs(out, params, flops + agg_flops(node.agg, types, out),
-                 memory + op_memory(node.agg, out) + op_memory(node.fn, bt, b))
-
-
-_ATTR_RULES: dict[type, Callable[[Module, TensorType], Attrs]] = {
-    Computation: _a_computation,  # type: ignore[dict-item]
-    Sequential: _a_sequential,  # type: ignore[dict-item]
-    Routing: _a_routing,  # type: ignore[dict-item]
-    Branching: _a_branching,  # type: ignore[dict-item]
-}
-
-
 def attributes(tree: Module, input: TypeLike) -> Attrs:
     """Output type, parameters, FLOPs and activation memory (as :func:`einspace.infer` counts them),
     memoised per (subtree, type); raises :class:`RuleViolation` where the tree is undefined."""
     t = as_type(input)
     if tree.depth < 200:
-        return _need_attrs(_attrs(tree, t))
+        return _need(_attrs(tree, t))
     with deep_enough(tree.depth):
-        return _need_attrs(_attrs(tree, t))
+        return _need(_attrs(tree, t))
