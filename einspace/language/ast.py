@@ -13,6 +13,8 @@ import hashlib
 from dataclasses import dataclass, field
 from typing import ClassVar, Iterator
 
+from .._recursion import deep_enough
+
 __all__ = ["Node", "Terminal", "Module", "Sequential", "Branching", "Routing", "Computation", "canonical",
            "MODULE_TAGS", "SLOT_SYMBOLS", "is_int", "node_dataclass"]
 
@@ -269,32 +271,47 @@ class Computation(Module):
         return (self.op,)
 
 
-# --- canonical text (the einspace v2 notation); iterative, so deep trees print -------------------
+# --- canonical text (the einspace v2 notation) -------------------------------------------------
 
 def canonical(node: Node) -> str:
     """The canonical text of a node, e.g. ``sequential(computation<norm>, computation<relu>)``."""
     out: list[str] = []
-    stack: list = [node]
-    while stack:
-        item = stack.pop()
-        if isinstance(item, str):
-            out.append(item)
-        elif isinstance(item, Terminal):
-            out.append(item.text())
-        elif isinstance(item, Computation):
-            out.append(f"computation<{item.op.text()}>")
-        else:
-            if isinstance(item, Sequential):
-                opening, closing = "sequential(", ")"
-            elif isinstance(item, Routing):
-                opening, closing = "routing[", "]"
-            else:
-                opening, closing = f"branching({item.factor}){{", "}"  # type: ignore[attr-defined]
-            out.append(opening)
-            parts: list = [closing]
-            for i, child in enumerate(reversed(item.children)):
-                parts.append(child)
-                if i < len(item.children) - 1:
-                    parts.append(", ")
-            stack.extend(parts)
+    if node.depth < 200:
+        _canonical(node, out)
+    else:
+        with deep_enough(node.depth):
+            _canonical(node, out)
     return "".join(out)
+
+
+def _canonical(node: Node, out: list[str]) -> None:
+    append = out.append
+    if isinstance(node, Computation):
+        append("computation<")
+        append(node.op.text())
+        append(">")
+    elif isinstance(node, Sequential):
+        append("sequential(")
+        _canonical(node.first, out)
+        append(", ")
+        _canonical(node.second, out)
+        append(")")
+    elif isinstance(node, Routing):
+        append("routing[")
+        append(node.pre.text())
+        append(", ")
+        _canonical(node.inner, out)
+        append(", ")
+        append(node.post.text())
+        append("]")
+    elif isinstance(node, Branching):
+        append(f"branching({node.factor}){{")
+        append(node.fn.text())
+        for inner in node.branches:
+            append(", ")
+            _canonical(inner, out)
+        append(", ")
+        append(node.agg.text())
+        append("}")
+    else:
+        append(node.text())  # type: ignore[attr-defined]

@@ -21,7 +21,7 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[2]))
 
 import einspace  # noqa: E402
-from einspace.language.parser import _source_of  # noqa: E402
+from einspace.language.source import source_of as _source_of  # noqa: E402
 
 UNIT = "sequential(routing[im2col(3,1,1), computation<linear(64)>, col2im], sequential(computation<norm>, computation<relu>))"
 
