@@ -11,10 +11,11 @@ import importlib
 from typing import Any
 
 from .language.ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
-from .language.ops import (Add, Cat, Clone, Col2Im, DotProduct, Group, Identity, Im2Col, Linear, Norm, Perm,
+from .language.ops import (Operation, Add, Cat, Clone, Col2Im, DotProduct, Group, Identity, Im2Col, Linear, Norm, Perm,
                            PosEnc, Relu, Softmax)
-from .errors import (BudgetError, CrossoverError, DataError, EinspaceError, GrammarError, InputTypeError, MutationError,
-                     OperationError, ParseError, RuleViolation, SamplingError, TypeCheckError, UsageError, Violation)
+from .errors import (BudgetError, CrossoverError, DataError, EinspaceError, GrammarError, InputTypeError,
+                     MissingDependency, MutationError, OperationError, ParseError, RuleViolation, SamplingError,
+                     TypeCheckError, UsageError, Violation)
 from .types.evaluator import NodeInfo, Typed, check, infer
 from .language.grammar import Grammar, default_grammar, load_grammar
 from .language.parser import parse, parse_terminal
@@ -26,6 +27,7 @@ __version__ = "0.1.0"
 #: public names provided by modules that load on first use: name -> (module, attribute or None for the module)
 _LAZY = {
     "build": ("einspace.interpreter", "build"),
+    "register_builder": ("einspace.interpreter", "register_builder"),
     "summary": ("einspace.interpreter", "summary"),
     "sample": ("einspace.generate.sampler", "sample"),
     "mutate": ("einspace.variation.mutation", "mutate"),
@@ -65,9 +67,9 @@ __all__ = [
     "parse", "parse_terminal", "to_string", "infer", "check", "as_type", "load_grammar", "default_grammar",
     "Typed", "NodeInfo", "TensorType", "Grammar",
     "EinspaceError", "ParseError", "TypeCheckError", "GrammarError", "InputTypeError", "RuleViolation", "Violation",
-    "OperationError", "BudgetError", "SamplingError", "MutationError", "CrossoverError", "DataError", "UsageError",
+    "OperationError", "MissingDependency", "BudgetError", "SamplingError", "MutationError", "CrossoverError", "DataError", "UsageError",
     "Node", "Module", "Terminal", "Sequential", "Branching", "Routing", "Computation",
     "Clone", "Group", "DotProduct", "Add", "Cat", "Identity", "Perm", "Im2Col", "Col2Im",
-    "Linear", "Norm", "Relu", "Softmax", "PosEnc",
+    "Linear", "Norm", "Relu", "Softmax", "PosEnc", "Operation",
     *_LAZY,
 ]
