@@ -34,56 +34,13 @@ import torch
 import torch.nn.functional as F
 from torch import nn
 
-from ..language.ast import Branching, Computation, Module, Routing, Sequential
-from ..language.ops import Add, Cat, Clone, Col2Im, DotProduct, Identity, Im2Col, Linear, Perm, Softmax
+from ..language.ast import Branching, Module, Routing
+from ..language.ops import Add, Cat, Clone, Col2Im, Identity, Im2Col, Perm
 from ..types.tensor import TensorType
 from .modules import BranchingModule, Container, RoutingModule
+from .patterns import Attention, attention_parts, is_identity, is_linear
 
 __all__ = ["Lowering", "RULES", "BY_KIND", "lower", "lowered_names"]
-
-
-# --- AST predicates -----------------------------------------------------------------------------
-
-def _is_linear(m: Module) -> bool:
-    return isinstance(m, Computation) and isinstance(m.op, Linear)
-
-
-def _is_identity(m: Module) -> bool:
-    return isinstance(m, Computation) and isinstance(m.op, Identity)
-
-
-def _swaps_last_two(op: object) -> bool:
-    return isinstance(op, Perm) and op.order in ((0, 2, 1), (0, 1, 3, 2))
-
-
-@dataclass(frozen=True)
-class _Attention:
-    """The parts of an attention pattern: ``softmax(Q(x) @ K(x)^T * s) @ V(x) * s2``."""
-
-    q: Module
-    k: Module
-    v: Module
-    scaled: bool
-    out_scaled: bool
-
-
-def attention_parts(node: Module) -> _Attention | None:
-    """The Q, K, V modules of an attention pattern, or None if ``node`` is not one."""
-    if not (isinstance(node, Branching) and isinstance(node.fn, Clone) and node.fn.b == 2
-            and isinstance(node.agg, DotProduct)):
-        return None
-    scores, v = node.branches
-    if not (isinstance(scores, Sequential) and isinstance(scores.second, Computation)
-            and isinstance(scores.second.op, Softmax)):
-        return None
-    qk = scores.first
-    if not (isinstance(qk, Branching) and isinstance(qk.fn, Clone) and qk.fn.b == 2
-            and isinstance(qk.agg, DotProduct)):
-        return None
-    q, kt = qk.branches
-    if not (isinstance(kt, Routing) and isinstance(kt.pre, Identity) and _swaps_last_two(kt.post)):
-        return None
-    return _Attention(q, kt.inner, v, qk.agg.scaled, node.agg.scaled)
 
 
 # --- lowered modules ----------------------------------------------------------------------------
@@ -184,7 +141,7 @@ class AttentionHead(BranchingModule):
 
     lowering = "attention"
 
-    def __init__(self, plain: BranchingModule, parts: _Attention, plain_types: tuple[TensorType, TensorType]):
+    def __init__(self, plain: BranchingModule, parts: Attention, plain_types: tuple[TensorType, TensorType]):
         Container.__init__(self, plain.input_type, plain.output_type)
         _adopt(self, plain)
         self.factor, self.template = 2, False
@@ -272,7 +229,7 @@ def _conv_post(node: Routing) -> str | None:
 
 
 def _match_conv(node: Routing, t: TensorType) -> bool:
-    return isinstance(node.pre, Im2Col) and _is_linear(node.inner) and _conv_post(node) is not None
+    return isinstance(node.pre, Im2Col) and is_linear(node.inner) and _conv_post(node) is not None
 
 
 def _make_conv(plain: RoutingModule, node: Routing, t: TensorType) -> nn.Module:
@@ -290,7 +247,7 @@ def _along(node: Routing) -> int | None:
 
 
 def _match_along(node: Routing, t: TensorType) -> bool:
-    return _is_linear(node.inner) and _along(node) is not None
+    return is_linear(node.inner) and _along(node) is not None
 
 
 def _make_along(plain: RoutingModule, node: Routing, t: TensorType) -> nn.Module:
@@ -301,9 +258,9 @@ def _residual_slot(node: Branching) -> str | None:
     if not (isinstance(node.fn, Clone) and node.fn.b == 2 and isinstance(node.agg, Add)):
         return None
     a, b = node.branches
-    if _is_identity(b):
+    if is_identity(b):
         return "branch1"
-    if _is_identity(a):
+    if is_identity(a):
         return "branch2"
     return None
 
@@ -329,14 +286,14 @@ def _make_attention(plain: BranchingModule, node: Branching, t: TensorType) -> n
     return AttentionHead(plain, parts, (q_type, v_type))
 
 
-def _linear_head(node: Module) -> _Attention | None:
+def _linear_head(node: Module) -> Attention | None:
     parts = attention_parts(node)
-    if parts is None or not (_is_linear(parts.q) and _is_linear(parts.k) and _is_linear(parts.v)):
+    if parts is None or not (is_linear(parts.q) and is_linear(parts.k) and is_linear(parts.v)):
         return None
     return parts
 
 
-def _head_widths(t: TensorType, parts: _Attention) -> tuple[int, int]:
+def _head_widths(t: TensorType, parts: Attention) -> tuple[int, int]:
     last = t.shape[-1]
     return parts.q.op.out_width(last), parts.v.op.out_width(last)  # type: ignore[attr-defined]
 
