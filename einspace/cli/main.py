@@ -26,6 +26,7 @@ COMMANDS = (
     "einspace.cli.grammar",
     "einspace.cli.seeds",
     "einspace.cli.data",
+    "einspace.cli.train",
 )
 
 
