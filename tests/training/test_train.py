@@ -249,3 +249,11 @@ def test_bad_input_raises_einspace_errors(ds, root):
     with pytest.raises(TrainingError, match="dense"):
         train(TINY, dense)
     assert issubclass(TrainingError, EinspaceError)
+
+
+def test_progress_bar_only_when_asked_or_on_a_terminal(ds, capsys):
+    train(TINY, ds, progress=True, **FAST)
+    err = capsys.readouterr().err
+    assert "epoch 2/2" in err and "loss" in err
+    train(TINY, ds, **FAST)                       # stderr is not a terminal under pytest
+    assert capsys.readouterr().err == ""
