@@ -1,1 +1,1 @@
-"""The generation layer: the sampler (engine, needs, tables, targets), budgets and choosers."""
+"""The generation layer: the sampler (engine, decisions, witnesses, needs, tables, targets), budgets and choosers."""

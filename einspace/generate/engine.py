@@ -1,16 +1,18 @@
 """The sampling engine: one depth-first pass over the grammar, in which every offered option can be completed.
 
+This module holds a pass's module rules (:class:`Pass`: a module, its kind and its terminals, drawn
+among the options that fit) and the search that repeats passes until one completes (:func:`run`);
+the decision log, replay and backtracking are in :mod:`.decisions`, the witness look-ups that test
+an option in :mod:`.witnesses`.
+
 Semantics. At every decision (a production, then each terminal) the sampler draws among the
 options that fit the current tensor type and the remaining budget *and can still be completed*,
 with the grammar's weights renormalised. "Can be completed" means: a witness completion exists
-(see :mod:`._needs`) — every module not begun yet replaced by the smallest module of its kind
+(see :mod:`.needs`) — every module not begun yet replaced by the smallest module of its kind
 (the paper's max-depth rule is the case "past the depth limit only computation modules are left"),
 every open slot around the module completed canonically. Witnesses are closed under taking their
 next step, so a pass does not reach dead ends: the option a witness starts with is on offer at the
 next decision.
-
-Drawing is lazy: an option is drawn with the weights of those not yet rejected, tested, and redrawn
-without it if it fails — the same distribution as filtering first, but only drawn options are tested.
 
 2-way branchings: the first branch is sampled with its costs counted twice, which reserves room for
 a copy of it; the second branch is then sampled under the need to be joined to the first by some
@@ -28,31 +30,21 @@ from typing import Callable, NamedTuple, Optional
 
 from ..language.ast import Branching, Module, Routing, Sequential
 from ..types.tensor import TensorType
-from .needs import NONE, ZERO, Free, Need, UserNeed, child, first_fit
+from .decisions import DEAD, Dead, backtrack
+from .needs import ZERO, Need, UserNeed
 from .tables import Tables
+from .witnesses import Witnesses
 
 __all__ = ["run", "Exhausted", "UserNeed", "INF"]
 
 INF = 1 << 62
 
-#: the persistent witness cache stops growing past this many needs (flat memory; later needs live
-#: for one pass only)
-CACHE_LIMIT = 5000
-#: witnesses memoised per need (beyond this they are recomputed)
-FRONTS_LIMIT = 256
 
+class Pass(Witnesses):
+    """One deterministic attempt given a decision prefix; records its multi-option decisions
+    (:class:`.decisions.Decisions`) and tests options by their witnesses (:class:`.witnesses.Witnesses`)."""
 
-class _Dead(Exception):
-    """A decision's subtree cannot be completed (internal: drives backtracking)."""
-
-
-_DEAD = _Dead()
-
-
-class Pass:
-    """One deterministic attempt given a decision prefix; records its multi-option decisions."""
-
-    __slots__ = ("t", "chooser", "prefix", "log", "nodes", "params", "flops", "memory", "limit", "local")
+    __slots__ = ()
 
     def __init__(self, tables: Tables, chooser, prefix: list, budget: tuple, local: Optional[dict] = None):
         self.t = tables
@@ -64,157 +56,6 @@ class Pass:
         #: derived needs of a caller's target: pure functions of (need, type), so one search shares
         #: them across its passes (a dead end replays the prefix without recomputing witnesses)
         self.local: dict = {} if local is None else local
-
-    # --- decisions ---------------------------------------------------------------------------
-
-    def pick(self, weights, fits: Optional[Callable[[int], bool]] = None) -> int:
-        """The index of the chosen option, drawn with ``weights`` among those for which ``fits``
-        holds (replayed from the prefix where it reaches; :class:`_Dead` when nothing fits).
-
-        The decision's log slot is reserved before ``fits`` runs, so decisions taken inside it
-        (the operation of a computation module) are logged after it, in replay order."""
-        n = len(weights)
-        log = self.log
-        pos = len(log)
-        dead = ()
-        if n > 1:
-            if pos < len(self.prefix):
-                chosen, dead = self.prefix[pos]
-                if chosen is not None:
-                    log.append((n, chosen, dead))
-                    return chosen
-            log.append(None)
-        if fits is None and not dead:
-            chosen = 0 if n == 1 else self.chooser.choose(weights)
-        else:
-            alive = [i for i in range(n) if i not in dead]
-            while True:
-                if not alive:
-                    del log[pos:]
-                    raise _DEAD.with_traceback(None)
-                chosen = alive[0] if len(alive) == 1 else alive[self.chooser.choose([weights[i] for i in alive])]
-                if fits is None or fits(chosen):
-                    break
-                del log[pos + (n > 1):]  # forget what a rejected option decided
-                alive.remove(chosen)
-        if n > 1:
-            log[pos] = (n, chosen, dead)
-        return chosen
-
-    def ok(self, front: tuple, n: int, p: int, f: int, m: int) -> bool:
-        """Some witness in ``front``, after pending costs (n, p, f, m), fits the remaining budget."""
-        ln, lp, lf, lm = self.nodes - n, self.params - p, self.flops - f, self.memory - m
-        for a, b, c, d in front:
-            if a <= ln and b <= lp and c <= lf and d <= lm:
-                return True
-        return False
-
-    # --- needs and witnesses -----------------------------------------------------------------
-
-    def free(self, k: int, kn: int) -> Need:
-        """The need "nothing more" for a module with multipliers (k, kn) (cached with the tables)."""
-        key = ("free", k, kn, self.limit)
-        need = self.t.needs.get(key) or self.local.get(key)
-        if need is None:
-            cache = self.t.needs if len(self.t.needs) < CACHE_LIMIT else self.local
-            need = cache[key] = Free(self.t, k, kn, self.limit)
-        return need
-
-    def derive(self, need: Need, tag: str, arg=None) -> Need:
-        if need.deep:
-            return child(self.local, need, tag, arg, self)
-        if need.persistent:
-            got = self.t.needs.get((id(need), tag, arg))
-            if got is not None:
-                return got
-            if len(self.t.needs) < CACHE_LIMIT:
-                return child(self.t.needs, need, tag, arg)
-        return child(self.local, need, tag, arg)
-
-    def comp_front(self, t: TensorType, need: Need) -> tuple:
-        """A witness for a computation module at ``t`` completing ``need`` (memoised on the need)."""
-        key = ("c", t)
-        got = need.fronts.get(key)
-        if got is not None:
-            return got
-        k, kn = need.k, need.kn
-        got = NONE
-        if self.t.identity_comp:  # the identity computation first: free, and the usual witness
-            rest = need.best(t)
-            if rest:
-                got = first_fit(rest, 2 * kn, 0, 0, 0, need.limit)
-        if not got:
-            for o in self.t.comp(t).cheap:
-                rest = need.best(o.out)
-                if rest:
-                    got = first_fit(rest, 2 * kn, o.params * k, o.flops * k, o.memory * k, need.limit)
-                    if got:
-                        break
-        if len(need.fronts) < FRONTS_LIMIT:
-            need.fronts[key] = got
-        return got
-
-    def kind_front(self, kind: str, t: TensorType, need: Need, shallow: bool = False) -> tuple:
-        """A witness for the smallest module of ``kind`` at ``t`` completing ``need`` (``shallow``:
-        its open slots completed canonically even under a caller's target)."""
-        if kind == "computation":
-            return self.comp_front(t, need)
-        shallow = shallow or not need.deep
-        key = (kind, t, shallow)
-        got = need.fronts.get(key)
-        if got is not None:
-            return got
-        k, kn, lim = need.k, need.kn, need.limit
-        bang = "!" if shallow and need.deep else ""
-        got = NONE
-        if kind == "sequential":
-            got = first_fit(self.comp_front(t, self.derive(need, "then" + bang)), kn, 0, 0, 0, lim)
-        elif kind == "routing":
-            inner = self.derive(need, "post" + bang)
-            # next to a caller's target the inner module may be a small module too
-            front = self.comp_front if shallow else self.small_front
-            if self.t.identity_pre:  # the identity prerouting first: free
-                got = first_fit(front(t, inner), 2 * kn, 0, 0, 0, lim)
-            if not got:
-                for o in self.t.pre(t).cheap:
-                    got = first_fit(front(o.out, inner), 2 * kn, 0, o.flops * k, o.memory * k, lim)
-                    if got:
-                        break
-        else:
-            for o in self.t.branch(t).cheap:
-                got = first_fit(self.branch_front(o, need, shallow), 2 * kn, 0, 0, o.memory * k, lim)
-                if got:
-                    break
-        if len(need.fronts) < FRONTS_LIMIT:
-            need.fronts[key] = got
-        return got
-
-    def small_front(self, t: TensorType, need: Need) -> tuple:
-        """A witness for a small module at ``t``: a computation, or the smallest module of a kind."""
-        got = self.comp_front(t, need)
-        if not got:
-            for kind in ("sequential", "routing", "branching"):
-                got = self.kind_front(kind, t, need, shallow=True)
-                if got:
-                    break
-        return got
-
-    def branch_front(self, o, need: Need, shallow: bool = False) -> tuple:
-        """A witness for a branching with branching function option ``o`` (after the function)."""
-        shallow = shallow or not need.deep
-        key = ("b", o.fn, o.out, shallow)
-        got = need.fronts.get(key)
-        if got is None:
-            if o.factor == 2:
-                inner = self.derive(need, "first!" if shallow and need.deep else "first",
-                                    o.out if need.deep and not shallow else None)
-                got = self.comp_front(o.out, inner)
-            else:
-                inner = self.derive(need, "template!" if shallow and need.deep else "template", o.factor)
-                got = (self.comp_front if shallow else self.small_front)(o.out, inner)
-            if len(need.fronts) < FRONTS_LIMIT:
-                need.fronts[key] = got
-        return got
 
     # --- modules -----------------------------------------------------------------------------
 
@@ -250,7 +91,7 @@ class Pass:
         if kind == "computation":
             o = comp[-1] if comp else self.pick_op(t, need, base, k, kn)
             if o is None:  # replayed kind whose operations are all dead
-                raise _DEAD.with_traceback(None)
+                raise DEAD.with_traceback(None)
             self.nodes -= 2 * kn
             self.params -= o.params * k
             self.flops -= o.flops * k
@@ -280,7 +121,7 @@ class Pass:
 
         try:
             return items[self.pick(opts.weights, op_fits)]
-        except _Dead:
+        except Dead:
             return None
 
     def sequential(self, t: TensorType, depth: int, need: Optional[Need], base: Need, k: int, kn: int):
@@ -397,16 +238,6 @@ class Pass:
         return False
 
 
-def backtrack(log: list) -> Optional[list]:
-    """The prefix of the next pass after a dead end, or None when every option is exhausted."""
-    while log:
-        n, chosen, dead = log.pop()
-        dead = frozenset(dead) | {chosen}
-        if len(dead) < n:
-            return [(c, d) for _, c, d in log] + [(None, dead)]
-    return None
-
-
 class Exhausted(NamedTuple):
     """A search that found nothing: ``limited`` when it stopped at ``max_passes`` rather than
     having tried every decision."""
@@ -450,9 +281,9 @@ def _search(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget
             try:
                 node, out = p.module(lhs, t, depth, need, 1, 1)
                 if exclude is not None and exclude(node):
-                    raise _DEAD.with_traceback(None)
+                    raise DEAD.with_traceback(None)
                 return node, out, passes
-            except _Dead:
+            except Dead:
                 prefix = backtrack(p.log)
                 if prefix is None:
                     return Exhausted(passes, False)

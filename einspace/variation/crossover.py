@@ -27,8 +27,10 @@ from ..generate.chooser import Chooser, as_chooser
 from ..types.dimension_functions import attributes, try_output_type
 from ..errors import CrossoverError, EinspaceError
 from ..types.evaluator import ROOT
-from .mutation import _output_fits, downstream_ok, effective_budget, replace_at, typed, within
 from ..types.tensor import TensorType, as_type
+from .budgets import effective_budget, root_check, within
+from .downstream import downstream_ok, typed
+from .sites import replace_at
 
 __all__ = ["crossover", "crossover_step", "Crossover", "CrossoverError", "donors"]
 
@@ -75,7 +77,7 @@ def crossover_step(a: Union[Module, str], b: Union[Module, str], input: Union[st
     base = Budget.of(budget if budget is not None else DEFAULT_BUDGET, **limits)
     eff = effective_budget(effective_budget(base, info), b_info)
     pool = donors(b)
-    root_ok = (lambda o: _output_fits(eff, o)) if eff.output_mode or eff.output_shape else None
+    root_ok = root_check(eff)
     positions = [n for n in info.nodes if isinstance(n.node, Module)]
     attempts = 0
     while positions and attempts < max_attempts:

@@ -18,29 +18,33 @@ A node inside a 4/8-way branching template is changed once, in the template, so 
 changes (bug B1 of the original lost such changes). The child never equals its parent. Budgets
 (nodes, depth, params, FLOPs, memory) bound the child; where the parent itself exceeds a limit,
 the parent's own value is the limit, so seeds larger than the default budget stay mutable.
+
+This module holds the operator: the choice of a node, the resampling of a module and the
+replacement of a terminal. Addressing nodes by path is in :mod:`.sites`, re-typing the ancestors
+of a change in :mod:`.downstream`, the budget checks in :mod:`.budgets` (crossover shares all three).
 """
 
 from __future__ import annotations
 
 import random
-from collections import OrderedDict
 from dataclasses import dataclass
-from typing import Callable, Optional, Union
+from typing import Optional, Union
 
-from ..language.analysis import instantiated_size
-from ..language.ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
+from ..language.ast import Module, Node, Terminal
 from ..generate.budget import DEFAULT_BUDGET, Budget
 from ..generate.chooser import Chooser, as_chooser
 from ..types.dimension_functions import attributes, output_type
-from ..errors import EinspaceError, MutationError, RuleViolation
-from ..types.evaluator import ROOT, NodeInfo, Typed, infer
+from ..errors import MutationError, RuleViolation
+from ..types.evaluator import ROOT, NodeInfo, Typed
 from ..language.grammar import Grammar, load_grammar
 from ..language.parser import as_tree
 from ..types.rules import aggregate, apply
 from ..types.tensor import TensorType, as_type
+from .budgets import effective_budget, root_check, sub_budget, within
+from .downstream import downstream_ok, typed
+from .sites import replace_at, with_child
 
-__all__ = ["mutate", "mutate_step", "Mutation", "MutationError", "replace_at", "subtree_at", "downstream_ok",
-           "typed", "effective_budget", "within", "SLOT_SYMBOL"]
+__all__ = ["mutate", "mutate_step", "Mutation", "MutationError", "SLOT_SYMBOL"]
 
 #: the grammar symbol of a terminal by the slot it fills
 SLOT_SYMBOL = {"fn": "B", "agg": "A", "pre": "R1", "post": "R2", "op": "C"}
@@ -65,188 +69,6 @@ class Mutation:
             return to_string(n) if isinstance(n, Module) else terminal_text(n)
         return {"arch": to_string(self.child), "path": self.path, "old": text(self.old), "new": text(self.new),
                 "output": self.output.to_json(), "attempts": self.attempts}
-
-
-# --- positions in a tree ------------------------------------------------------------------------
-
-def _child(node: Module, name: str) -> Node:
-    if isinstance(node, Branching):
-        if name in ("branch1", "branch2"):
-            return node.branches[0 if name == "branch1" else 1]
-        if name == "inner":
-            return node.branches[0]
-    return getattr(node, name)
-
-
-def _with_sequential(node: Sequential, name: str, new: Node) -> Module:
-    return Sequential(new, node.second) if name == "first" else Sequential(node.first, new)  # type: ignore[arg-type]
-
-
-def _with_routing(node: Routing, name: str, new: Node) -> Module:
-    parts = {"pre": node.pre, "inner": node.inner, "post": node.post}
-    parts[name] = new  # type: ignore[assignment]
-    return Routing(parts["pre"], parts["inner"], parts["post"])  # type: ignore[arg-type]
-
-
-def _with_computation(node: Computation, name: str, new: Node) -> Module:
-    return Computation(new)  # type: ignore[arg-type]
-
-
-def _with_branching(node: Branching, name: str, new: Node) -> Module:
-    if name == "fn":
-        return Branching(new, node.branches, node.agg)  # type: ignore[arg-type]
-    if name == "agg":
-        return Branching(node.fn, node.branches, new)  # type: ignore[arg-type]
-    if name == "inner":
-        return Branching(node.fn, (new,), node.agg)  # type: ignore[arg-type]
-    i = 0 if name == "branch1" else 1
-    branches = list(node.branches)
-    branches[i] = new  # type: ignore[call-overload]
-    return Branching(node.fn, tuple(branches), node.agg)
-
-
-_WITH: dict[type, Callable[[Module, str, Node], Module]] = {
-    Sequential: _with_sequential,  # type: ignore[dict-item]
-    Routing: _with_routing,  # type: ignore[dict-item]
-    Computation: _with_computation,  # type: ignore[dict-item]
-    Branching: _with_branching,  # type: ignore[dict-item]
-}
-
-
-def _names(path: str) -> list[str]:
-    parts = path.split(".")
-    if parts[0] != ROOT:
-        raise KeyError(f"paths start with {ROOT!r}: {path!r}")
-    return parts[1:]
-
-
-def subtree_at(tree: Module, path: str) -> Node:
-    """The node at ``path`` (``root``, ``root.first.inner``, ...)."""
-    node: Node = tree
-    for name in _names(path):
-        node = _child(node, name)  # type: ignore[arg-type]
-    return node
-
-
-def replace_at(tree: Module, path: str, new: Node) -> Module:
-    """A copy of ``tree`` with the node at ``path`` replaced by ``new`` (ancestors rebuilt, the rest shared)."""
-    names = _names(path)
-    if not names:
-        if not isinstance(new, Module):
-            raise TypeError("the root must be a module")
-        return new
-    chain: list[Module] = [tree]
-    for name in names[:-1]:
-        chain.append(_child(chain[-1], name))  # type: ignore[arg-type]
-    for parent, name in zip(reversed(chain), reversed(names)):
-        new = _WITH[type(parent)](parent, name, new)
-    return new  # type: ignore[return-value]
-
-
-# --- typing what changes ------------------------------------------------------------------------
-
-_TYPED: "OrderedDict[tuple[Module, TensorType], Typed]" = OrderedDict()
-
-
-def typed(tree: Module, t: TensorType) -> Typed:
-    """``infer(tree, t)``, memoised for the last few hundred parents (evolution mutates parents again)."""
-    key = (tree, t)
-    hit = _TYPED.get(key)
-    if hit is None:
-        hit = _TYPED[key] = infer(tree, t)
-        if len(_TYPED) > 256:
-            _TYPED.popitem(last=False)
-    else:
-        _TYPED.move_to_end(key)
-    return hit
-
-
-def _parent_output(parent: NodeInfo, name: str, out: TensorType, info: Typed) -> TensorType:
-    """The output of module ``parent`` when its child ``name`` now outputs ``out`` (the rest unchanged)."""
-    node = parent.node
-    if isinstance(node, Sequential):
-        return output_type(node.second, out) if name == "first" else out
-    if isinstance(node, Routing):
-        return apply(node.post, out)
-    if isinstance(node, Branching):
-        if name == "inner":
-            types = [out] * node.factor
-        else:
-            other = "branch2" if name == "branch1" else "branch1"
-            sibling = info.at(f"{parent.path}.{other}").output
-            types = [out, sibling] if name == "branch1" else [sibling, out]
-        return aggregate(node.agg, types, node.factor)
-    raise TypeError(f"{type(node).__name__} has no module children")  # pragma: no cover
-
-
-def downstream_ok(info: Typed, path: str, out: TensorType, root_ok: Optional[Callable[[TensorType], bool]] = None
-                  ) -> bool:
-    """Whether the tree stays valid when the module at ``path`` outputs ``out`` instead.
-
-    Re-types the ancestors from ``path`` up and stops as soon as one outputs what it did before.
-    """
-    while path != ROOT:
-        if out == info.at(path).output:
-            return True
-        parent_path, name = path.rsplit(".", 1)
-        try:
-            out = _parent_output(info.at(parent_path), name, out, info)
-        except RuleViolation:
-            return False
-        path = parent_path
-    return root_ok is None or root_ok(out)
-
-
-# --- budgets -------------------------------------------------------------------------------------
-
-_COSTS = ("max_params", "max_flops", "max_memory", "max_nodes", "max_depth")
-
-
-def effective_budget(budget: Budget, info: Typed) -> Budget:
-    """``budget`` with each limit raised to the parent's own value where the parent exceeds it."""
-    have = {"max_params": info.params, "max_flops": info.flops, "max_memory": info.memory,
-            "max_nodes": instantiated_size(info.tree), "max_depth": info.tree.depth}
-    changes = {k: have[k] for k in _COSTS if getattr(budget, k) is not None and getattr(budget, k) < have[k]}
-    return Budget.of(budget, **changes) if changes else budget
-
-
-def within(budget: Budget, tree: Module, t: TensorType) -> bool:
-    """Whether ``tree`` at ``t`` respects every limit of ``budget`` (it must type-check)."""
-    if budget.max_nodes is not None and instantiated_size(tree) > budget.max_nodes:
-        return False
-    if budget.max_depth is not None and tree.depth > budget.max_depth:
-        return False
-    a = attributes(tree, t)
-    for limit, value in ((budget.max_params, a.params), (budget.max_flops, a.flops), (budget.max_memory, a.memory)):
-        if limit is not None and value > limit:
-            return False
-    return _output_fits(budget, a.output)
-
-
-def _output_fits(budget: Budget, out: TensorType) -> bool:
-    if budget.output_mode is not None and out.mode != budget.output_mode:
-        return False
-    if budget.output_shape is not None:
-        if len(budget.output_shape) != len(out.shape):
-            return False
-        return all(w is None or w == h for w, h in zip(budget.output_shape, out.shape))
-    return True
-
-
-def _sub_budget(budget: Budget, info: Typed, at: NodeInfo) -> Budget:
-    """Limits for the new subtree at ``at`` (one instance): the budget minus the rest of the tree."""
-    def share(limit: Optional[int], total: int, own: int) -> Optional[int]:
-        if limit is None:
-            return None
-        return max(0, (limit - (total - own * at.copies)) // at.copies)
-    node = at.node
-    return Budget(
-        max_nodes=share(budget.max_nodes, instantiated_size(info.tree), instantiated_size(node)),
-        max_depth=None if budget.max_depth is None else budget.max_depth - at.depth,
-        max_params=share(budget.max_params, info.params, at.params),
-        max_flops=share(budget.max_flops, info.flops, at.flops),
-        max_memory=share(budget.max_memory, info.memory, at.memory),
-    )
 
 
 # --- the operator ------------------------------------------------------------------------------
@@ -298,12 +120,12 @@ def _resample_module(info: Typed, at: NodeInfo, chooser: Chooser, grammar: Gramm
     from ..generate.targets import Exactly
     old = at.node
     symbol = "S" if at.path == ROOT else "M"
-    sub = _sub_budget(budget, info, at)
+    sub = sub_budget(budget, info, at)
     if subtree_nodes is not None and (sub.max_nodes is None or sub.max_nodes > subtree_nodes):
         sub = Budget.of(sub, max_nodes=subtree_nodes)
     if (sub.max_nodes is not None and sub.max_nodes < 2) or (sub.max_depth is not None and sub.max_depth < 2):
         return None
-    root_ok = (lambda o: _output_fits(budget, o)) if budget.output_mode or budget.output_shape else None
+    root_ok = root_check(budget)
     if not preserve_type and _flexible(info, at, root_ok):
         for _ in range(FREE_DRAWS):
             try:
@@ -337,7 +159,7 @@ def _terminal_fit(op: Terminal, info: Typed, at: NodeInfo, preserve_type: bool, 
     parent_path, slot = at.path.rsplit(".", 1)
     parent = info.at(parent_path)
     try:
-        module = _WITH[type(parent.node)](parent.node, slot, op)  # type: ignore[arg-type]
+        module = with_child(parent.node, slot, op)  # type: ignore[arg-type]
     except (ValueError, TypeError):
         return None  # e.g. a branching function of another factor
     try:
@@ -394,7 +216,7 @@ def mutate_step(arch: Union[Module, str], input: Union[str, TensorType], seed: U
             # a weighted draw among the alternatives, refusing those that do not fit and drawing
             # again: the same distribution as a draw among the fitting ones, with fewer checks
             options, weights = _terminal_options(at, g)
-            root_ok = (lambda o: _output_fits(b, o)) if b.output_mode or b.output_shape else None
+            root_ok = root_check(b)
             child = None
             while options:
                 j = _pick(ch, weights)

@@ -15,7 +15,8 @@ from einspace.language.ops import Clone, Identity, Perm
 from einspace.cli.main import main
 from einspace.errors import TypeCheckError
 from einspace.language.grammar import default_grammar
-from einspace.variation.mutation import MutationError, mutate, mutate_step, replace_at, subtree_at
+from einspace.variation.mutation import MutationError, mutate, mutate_step
+from einspace.variation.sites import replace_at, subtree_at
 from einspace.testing.strategies import trees
 from einspace import seeds
 

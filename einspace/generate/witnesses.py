@@ -1,0 +1,146 @@
+"""Witnesses of a sampling pass: whether an option can still be completed within the budget.
+
+A witness completion (see :mod:`.needs`) replaces every module not begun yet by the smallest module
+of its kind and completes every open slot around it canonically; a *front* is a tuple of witness
+costs ``(nodes, params, flops, memory)``, empty when there is none. :class:`Witnesses` holds a pass's
+remaining budget, derives the needs of open slots (cached with the tables, or for one search), and
+computes the fronts of computation modules, of the smallest module of each kind and of branchings,
+memoised on the need.
+"""
+
+from __future__ import annotations
+
+from ..types.tensor import TensorType
+from .decisions import Decisions
+from .needs import NONE, Free, Need, child, first_fit
+
+__all__ = ["Witnesses", "CACHE_LIMIT", "FRONTS_LIMIT"]
+
+#: the persistent witness cache stops growing past this many needs (flat memory; later needs live
+#: for one pass only)
+CACHE_LIMIT = 5000
+#: witnesses memoised per need (beyond this they are recomputed)
+FRONTS_LIMIT = 256
+
+
+class Witnesses(Decisions):
+    """A pass's remaining budget and the witness look-ups that test options against it."""
+
+    __slots__ = ("t", "nodes", "params", "flops", "memory", "limit", "local")
+
+    def ok(self, front: tuple, n: int, p: int, f: int, m: int) -> bool:
+        """Some witness in ``front``, after pending costs (n, p, f, m), fits the remaining budget."""
+        ln, lp, lf, lm = self.nodes - n, self.params - p, self.flops - f, self.memory - m
+        for a, b, c, d in front:
+            if a <= ln and b <= lp and c <= lf and d <= lm:
+                return True
+        return False
+
+    # --- needs -------------------------------------------------------------------------------
+
+    def free(self, k: int, kn: int) -> Need:
+        """The need "nothing more" for a module with multipliers (k, kn) (cached with the tables)."""
+        key = ("free", k, kn, self.limit)
+        need = self.t.needs.get(key) or self.local.get(key)
+        if need is None:
+            cache = self.t.needs if len(self.t.needs) < CACHE_LIMIT else self.local
+            need = cache[key] = Free(self.t, k, kn, self.limit)
+        return need
+
+    def derive(self, need: Need, tag: str, arg=None) -> Need:
+        if need.deep:
+            return child(self.local, need, tag, arg, self)
+        if need.persistent:
+            got = self.t.needs.get((id(need), tag, arg))
+            if got is not None:
+                return got
+            if len(self.t.needs) < CACHE_LIMIT:
+                return child(self.t.needs, need, tag, arg)
+        return child(self.local, need, tag, arg)
+
+    # --- fronts ------------------------------------------------------------------------------
+
+    def comp_front(self, t: TensorType, need: Need) -> tuple:
+        """A witness for a computation module at ``t`` completing ``need`` (memoised on the need)."""
+        key = ("c", t)
+        got = need.fronts.get(key)
+        if got is not None:
+            return got
+        k, kn = need.k, need.kn
+        got = NONE
+        if self.t.identity_comp:  # the identity computation first: free, and the usual witness
+            rest = need.best(t)
+            if rest:
+                got = first_fit(rest, 2 * kn, 0, 0, 0, need.limit)
+        if not got:
+            for o in self.t.comp(t).cheap:
+                rest = need.best(o.out)
+                if rest:
+                    got = first_fit(rest, 2 * kn, o.params * k, o.flops * k, o.memory * k, need.limit)
+                    if got:
+                        break
+        if len(need.fronts) < FRONTS_LIMIT:
+            need.fronts[key] = got
+        return got
+
+    def kind_front(self, kind: str, t: TensorType, need: Need, shallow: bool = False) -> tuple:
+        """A witness for the smallest module of ``kind`` at ``t`` completing ``need`` (``shallow``:
+        its open slots completed canonically even under a caller's target)."""
+        if kind == "computation":
+            return self.comp_front(t, need)
+        shallow = shallow or not need.deep
+        key = (kind, t, shallow)
+        got = need.fronts.get(key)
+        if got is not None:
+            return got
+        k, kn, lim = need.k, need.kn, need.limit
+        bang = "!" if shallow and need.deep else ""
+        got = NONE
+        if kind == "sequential":
+            got = first_fit(self.comp_front(t, self.derive(need, "then" + bang)), kn, 0, 0, 0, lim)
+        elif kind == "routing":
+            inner = self.derive(need, "post" + bang)
+            # next to a caller's target the inner module may be a small module too
+            front = self.comp_front if shallow else self.small_front
+            if self.t.identity_pre:  # the identity prerouting first: free
+                got = first_fit(front(t, inner), 2 * kn, 0, 0, 0, lim)
+            if not got:
+                for o in self.t.pre(t).cheap:
+                    got = first_fit(front(o.out, inner), 2 * kn, 0, o.flops * k, o.memory * k, lim)
+                    if got:
+                        break
+        else:
+            for o in self.t.branch(t).cheap:
+                got = first_fit(self.branch_front(o, need, shallow), 2 * kn, 0, 0, o.memory * k, lim)
+                if got:
+                    break
+        if len(need.fronts) < FRONTS_LIMIT:
+            need.fronts[key] = got
+        return got
+
+    def small_front(self, t: TensorType, need: Need) -> tuple:
+        """A witness for a small module at ``t``: a computation, or the smallest module of a kind."""
+        got = self.comp_front(t, need)
+        if not got:
+            for kind in ("sequential", "routing", "branching"):
+                got = self.kind_front(kind, t, need, shallow=True)
+                if got:
+                    break
+        return got
+
+    def branch_front(self, o, need: Need, shallow: bool = False) -> tuple:
+        """A witness for a branching with branching function option ``o`` (after the function)."""
+        shallow = shallow or not need.deep
+        key = ("b", o.fn, o.out, shallow)
+        got = need.fronts.get(key)
+        if got is None:
+            if o.factor == 2:
+                inner = self.derive(need, "first!" if shallow and need.deep else "first",
+                                    o.out if need.deep and not shallow else None)
+                got = self.comp_front(o.out, inner)
+            else:
+                inner = self.derive(need, "template!" if shallow and need.deep else "template", o.factor)
+                got = (self.comp_front if shallow else self.small_front)(o.out, inner)
+            if len(need.fronts) < FRONTS_LIMIT:
+                need.fronts[key] = got
+        return got
