@@ -81,14 +81,12 @@ class Node:
 
 
 class Terminal(Node):
-    """A leaf: an operation (see :mod:`einspace.language.ops`, where every operation is defined)."""
+    """A leaf: an operation. Every operation is an :class:`einspace.language.ops.Operation`, which defines
+    its ``text()`` and its rules."""
 
     field_names: ClassVar[tuple[str, ...]] = ()
     name: ClassVar[str] = ""
     roles: ClassVar[tuple[str, ...]] = ()
-
-    def text(self) -> str:  # pragma: no cover - every operation defines it
-        raise NotImplementedError
 
     def _finish(self, key: tuple) -> None:
         _finish(self, key)
