@@ -36,6 +36,9 @@ def register(sub: Any) -> None:
     p.add_argument("--lr", type=float, metavar="X", help="learning rate (default: the task's)")
     p.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: the task's)")
     p.add_argument("--weight-decay", type=float, metavar="X", help="weight decay (default: the task's)")
+    p.add_argument("--recalibrate", choices=("auto", "always", "never"),
+                   help="recompute batch-norm statistics from training batches before scoring: auto (default) "
+                        "only after too few steps for the running averages to forget their initial values")
     p.add_argument("--max-params", type=int, metavar="N", help="status too_big, unbuilt, above N parameters")
     p.add_argument("--max-memory", type=int, metavar="N",
                    help="status too_big, unbuilt, above N activation elements per sample")
@@ -50,7 +53,7 @@ def register(sub: Any) -> None:
 
 #: options passed on to train() under their own names when given
 _OPTIONS = ("epochs", "train_limit", "valid_limit", "time_limit", "device", "threads", "lr", "batch_size",
-            "weight_decay", "max_params", "max_memory")
+            "weight_decay", "recalibrate", "max_params", "max_memory")
 
 
 def _overrides(args: Any) -> dict[str, Any]:

@@ -48,7 +48,8 @@ class Evaluation:
     ``score`` is the accuracy (a fraction in [0, 1]) on ``score_split`` after the last epoch, or
     the best epoch's when ``recipe.score == "best"`` (``best_epoch`` says which); ``None`` unless
     ``status == "ok"``. ``train_loss`` and ``epoch_scores`` hold one value per finished epoch.
-    ``params`` includes the head; ``flops`` and ``memory`` (activation elements) are per sample, from
+    ``recalibrated``: the scored weights' batch-norm statistics were recomputed from training
+    batches (``recipe.recalibrate``; short runs only under ``auto``). ``params`` includes the head; ``flops`` and ``memory`` (activation elements) are per sample, from
     the cost model. ``version`` is the package's, ``grammar`` the key of the grammar that read
     ``arch``.
     """
@@ -70,6 +71,7 @@ class Evaluation:
     train_loss: tuple[float | None, ...] = ()
     epoch_scores: tuple[float, ...] = ()
     best_epoch: int | None = None
+    recalibrated: bool = False
     train_samples: int = 0
     score_samples: int = 0
     build_seconds: float = 0.0

@@ -22,10 +22,15 @@ from .evaluation import EpochResult
 from .progress import NoProgress, Progress
 from .recipe import Recipe
 
-__all__ = ["fit", "accuracy", "FitResult", "TimeUp", "NAN_CHECK_EVERY"]
+__all__ = ["fit", "accuracy", "recalibrate", "needs_recalibration", "FitResult", "TimeUp", "NAN_CHECK_EVERY",
+           "RECALIBRATION_SAMPLES"]
 
 #: batches between two tests of the running loss for NaN/inf (each is one device synchronisation)
 NAN_CHECK_EVERY = 16
+#: training samples whose batch statistics replace the running ones when recalibrating
+RECALIBRATION_SAMPLES = 2048
+#: ``auto`` recalibrates while the running statistics keep more than this share of their initial values
+REMEMBERED_INIT = 0.01
 
 Callback = Callable[[EpochResult], object]
 
@@ -45,6 +50,7 @@ class FitResult:
     status: str = "ok"
     epochs: list[EpochResult] = field(default_factory=list)
     best_epoch: Optional[int] = None
+    recalibrated: bool = False   # the last scoring used recomputed batch-norm statistics
     message: str = ""
     train_seconds: float = 0.0   # unfinished epochs included
     score_seconds: float = 0.0
@@ -73,6 +79,45 @@ def accuracy(net: nn.Module, x: torch.Tensor, y: torch.Tensor, batch_size: int,
         correct += (logits.argmax(1) == y[start:start + batch_size]).sum()
         _check_deadline(deadline)
     return int(correct) / max(1, len(y))
+
+
+def _norms(net: nn.Module) -> list[nn.modules.batchnorm._BatchNorm]:
+    return [m for m in net.modules() if isinstance(m, nn.modules.batchnorm._BatchNorm) and m.track_running_stats]
+
+
+def needs_recalibration(net: nn.Module, mode: str, steps: int) -> bool:
+    """Whether to recompute batch-norm statistics before scoring, after ``steps`` SGD steps.
+
+    A running average with momentum m keeps (1 - m)^steps of its initial (0 mean, unit variance)
+    values; after a handful of steps eval-mode outputs are dominated by them and the score is
+    chance whatever the weights learned. ``auto`` recalibrates only then.
+    """
+    norms = _norms(net)
+    if mode == "never" or not norms:
+        return False
+    if mode == "always":
+        return True
+    kept = max((1 - (m.momentum if m.momentum is not None else 1.0)) ** steps for m in norms)
+    return kept > REMEMBERED_INIT
+
+
+@torch.no_grad()
+def recalibrate(net: nn.Module, x: torch.Tensor, order: torch.Tensor, batch_size: int) -> None:
+    """Replace batch-norm running statistics by the average over up to RECALIBRATION_SAMPLES
+    training samples (taken in ``order``), in training-mode forward passes without gradients."""
+    norms = _norms(net)
+    saved = [m.momentum for m in norms]
+    for m in norms:
+        m.reset_running_stats()
+        m.momentum = None  # a cumulative average over the batches below
+    net.train()
+    try:
+        chosen = order[:RECALIBRATION_SAMPLES]
+        for start in range(0, len(chosen), batch_size):
+            net(x.index_select(0, chosen[start:start + batch_size]))
+    finally:
+        for m, momentum in zip(norms, saved):
+            m.momentum = momentum
 
 
 def _train_epoch(net: nn.Module, opt: torch.optim.Optimizer, x: torch.Tensor, y: torch.Tensor,
@@ -114,6 +159,7 @@ def fit(net: nn.Module, train: tuple[torch.Tensor, torch.Tensor], score: tuple[t
     sched = torch.optim.lr_scheduler.CosineAnnealingLR(opt, T_max=epochs) if recipe.schedule == "cosine" else None
     result = result if result is not None else FitResult()
     best_state: dict[str, torch.Tensor] | None = None
+    best_recalibrated = False
     best_score = -1.0
     for epoch in range(1, epochs + 1):
         bar.epoch(epoch)
@@ -128,6 +174,9 @@ def fit(net: nn.Module, train: tuple[torch.Tensor, torch.Tensor], score: tuple[t
                 break
             if sched is not None:
                 sched.step()
+            result.recalibrated = needs_recalibration(net, recipe.recalibrate, epoch * count)
+            if result.recalibrated:
+                recalibrate(net, x, order, size)
             value = accuracy(net, sx, sy, recipe.batch_size, deadline)
         except TimeUp:
             result.status, result.message = "timeout", f"time limit reached in epoch {epoch}"
@@ -143,6 +192,7 @@ def fit(net: nn.Module, train: tuple[torch.Tensor, torch.Tensor], score: tuple[t
         if recipe.score == "best" and value > best_score:
             best_score, result.best_epoch = value, epoch
             best_state = {k: v.detach().clone() for k, v in net.state_dict().items()}
+            best_recalibrated = result.recalibrated
         if callback is not None:
             try:
                 callback(done)
@@ -151,6 +201,7 @@ def fit(net: nn.Module, train: tuple[torch.Tensor, torch.Tensor], score: tuple[t
     if result.status == "ok":
         if best_state is not None:
             net.load_state_dict(best_state)
+            result.recalibrated = best_recalibrated
         else:
             result.best_epoch = epochs
     return result

@@ -15,12 +15,18 @@ from typing import Any, Mapping
 from ..data.tasks import Task
 from ..errors import TrainingError
 
-__all__ = ["Recipe", "Fidelity", "SCORE_MODES", "SCHEDULES", "split_overrides"]
+__all__ = ["Recipe", "Fidelity", "SCORE_MODES", "SCHEDULES", "RECALIBRATE_MODES", "split_overrides"]
 
 #: ``last``: the final epoch's score (the paper's); ``best``: the best epoch's (its weights are kept)
 SCORE_MODES = ("last", "best")
 #: ``cosine``: CosineAnnealingLR over the epochs, stepped per epoch, no warm-up (the paper's)
 SCHEDULES = ("cosine", "constant")
+#: batch-norm statistics before scoring: ``auto`` recomputes them from training batches only while
+#: the running averages still hold over 1% of their initial values (a few dozen SGD steps: short,
+#: low-fidelity runs, where eval-mode scores otherwise sit at chance); ``always``; ``never`` (the
+#: original code's behaviour). Paper-scale runs take hundreds of steps per epoch, so ``auto`` leaves
+#: them exactly as the paper trained them.
+RECALIBRATE_MODES = ("auto", "always", "never")
 _DEVICE = re.compile(r"^(cpu|mps|cuda(:\d+)?)$")
 
 
@@ -50,6 +56,7 @@ class Recipe:
     schedule: str = "cosine"
     score: str = "last"
     optimizer: str = "sgd"
+    recalibrate: str = "auto"
 
     def __post_init__(self) -> None:
         _positive("lr", self.lr, float)
@@ -62,6 +69,8 @@ class Recipe:
             raise TrainingError(f"score must be one of {', '.join(SCORE_MODES)}, got {self.score!r}")
         if self.schedule not in SCHEDULES:
             raise TrainingError(f"schedule must be one of {', '.join(SCHEDULES)}, got {self.schedule!r}")
+        if self.recalibrate not in RECALIBRATE_MODES:
+            raise TrainingError(f"recalibrate must be one of {', '.join(RECALIBRATE_MODES)}, got {self.recalibrate!r}")
         if self.optimizer != "sgd":
             raise TrainingError(f"the only optimizer is 'sgd' (the paper's), got {self.optimizer!r}")
 

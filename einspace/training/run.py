@@ -207,7 +207,7 @@ def train(arch: Any, task: str | Dataset, *, seed: int = 0, recipe: Recipe | Non
     evaluation = Evaluation(
         status, score, message=message,
         train_loss=tuple(e.loss for e in epochs), epoch_scores=tuple(e.score for e in epochs),
-        best_epoch=outcome.best_epoch if ok else None,
+        best_epoch=outcome.best_epoch if ok else None, recalibrated=outcome.recalibrated,
         build_seconds=build_s, train_seconds=outcome.train_seconds, score_seconds=outcome.score_seconds,
         total_seconds=time.perf_counter() - started, **record)
     if save is not None:

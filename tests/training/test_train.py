@@ -257,3 +257,37 @@ def test_progress_bar_only_when_asked_or_on_a_terminal(ds, capsys):
     assert "epoch 2/2" in err and "loss" in err
     train(TINY, ds, **FAST)                       # stderr is not a terminal under pytest
     assert capsys.readouterr().err == ""
+
+
+# --- batch-norm recalibration of short runs ------------------------------------------------------------
+
+NORMED = "sequential(routing[im2col(4,4,0), linear(16), col2im], sequential(norm, relu))"
+
+
+def test_auto_recalibrates_short_runs_only(ds):
+    from einspace.training.loop import needs_recalibration
+    net = einspace.build(einspace.parse(NORMED), "3x28x28", classes=20)
+    assert needs_recalibration(net, "auto", 7) and not needs_recalibration(net, "auto", 175)
+    assert needs_recalibration(net, "always", 10_000) and not needs_recalibration(net, "never", 1)
+    plain = einspace.build(einspace.parse(TINY), "3x28x28", classes=20)
+    assert not needs_recalibration(plain, "always", 1)   # nothing to recalibrate
+    short = train(NORMED, ds, epochs=1, batch_size=64)    # 3 steps
+    assert short.ok and short.recalibrated and short.recipe.recalibrate == "auto"
+    never = train(NORMED, ds, epochs=1, batch_size=64, recalibrate="never")
+    assert never.ok and not never.recalibrated
+    assert never.train_loss == short.train_loss            # training itself is untouched
+
+
+def test_recalibration_sets_running_stats_to_the_training_average(ds):
+    from einspace.training.loop import recalibrate
+    net = einspace.build(einspace.parse("sequential(norm, relu)"), "3x28x28", classes=20)
+    x = torch.from_numpy(ds.train.x[:128])
+    recalibrate(net, x, torch.arange(128), 32)
+    bn = next(m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d))
+    assert torch.allclose(bn.running_mean, x.mean(dim=(0, 2, 3)), atol=1e-5)
+    assert bn.momentum == 0.1
+
+
+def test_bad_recalibrate_mode_is_refused(ds):
+    with pytest.raises(TrainingError, match="recalibrate"):
+        train(TINY, ds, recalibrate="sometimes")
