@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 __all__ = ["EinspaceError", "ParseError", "TypeCheckError", "RuleViolation", "GrammarError", "Violation",
            "InputTypeError", "OperationError", "BudgetError", "SamplingError", "MutationError", "CrossoverError",
            "NotTypeable", "ConvGenError", "HeadError", "DataError", "SourceError", "UsageError",
-           "MissingDependency"]
+           "MissingDependency", "TrainingError", "SearchError", "JournalError", "ExecutorError"]
 
 
 class EinspaceError(Exception):
@@ -181,4 +181,14 @@ class TrainingError(EinspaceError, ValueError):
     *of* training — NaN, out of memory, time-out — are statuses of the Evaluation, not errors.)"""
 
 
-__all__ += ["TrainingError"]
+class SearchError(EinspaceError, ValueError):
+    """A search that cannot go on: a bad setting, no usable seed, too many failures in a row."""
+
+
+class JournalError(EinspaceError, ValueError):
+    """A journal file that cannot be used: missing, corrupt, not a journal, a newer format, another
+    run's configuration, or held by a live writer. The file is never modified by the refusal."""
+
+
+class ExecutorError(EinspaceError, RuntimeError):
+    """An executor that cannot run: a scheduler that cannot be reached, a cluster that will not start."""
