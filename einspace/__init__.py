@@ -44,6 +44,7 @@ _LAZY = {
     "strategies": ("einspace.testing.strategies", None),
     "data": ("einspace.data", None),
     "analysis": ("einspace.language.analysis", None),
+    "search": ("einspace.search", None),
     "train": ("einspace.training", "train"),
     "load_trained": ("einspace.training", "load_trained"),
 }

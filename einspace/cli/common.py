@@ -99,3 +99,14 @@ def read_and_infer(arch: str, t: TensorType, grammar: Any, as_json: bool):
             for v in err.violations:
                 print(f"type error {v}", file=sys.stderr)
         return 1
+
+
+def ensure_data(task: str, root: str | None, allowed: bool, command: str) -> None:
+    """Build a task that has an offline builder and is not on disk yet (the data command's job)."""
+    from ..data.builders import RECIPES, build
+    from ..data.loaders import task_directory
+    if not allowed or task not in RECIPES or task_directory(task, root).is_dir():
+        return
+    print(f"einspace {command}: task {task!r} is not built yet; building it offline first "
+          f"(`einspace data build {task}`)", file=sys.stderr)
+    build(task, root)

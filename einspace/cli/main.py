@@ -27,6 +27,8 @@ COMMANDS = (
     "einspace.cli.seeds",
     "einspace.cli.data",
     "einspace.cli.train",
+    "einspace.cli.search",
+    "einspace.cli.runs",
 )
 
 

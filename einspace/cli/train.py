@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from ..errors import DataError, ParseError, TrainingError, TypeCheckError, UsageError
-from .common import ARCH_HELP, add_grammar_option, emit_json, read_arch, report_parse_error
+from .common import ARCH_HELP, ensure_data, add_grammar_option, emit_json, read_arch, report_parse_error
 
 
 def register(sub: Any) -> None:
@@ -65,17 +65,6 @@ def _overrides(args: Any) -> dict[str, Any]:
     return out
 
 
-def _ensure_data(task: str, root: str | None, allowed: bool) -> None:
-    """Build a task that has an offline builder and is not on disk yet (the data command's job)."""
-    from ..data.builders import RECIPES, build
-    from ..data.loaders import task_directory
-    if not allowed or task not in RECIPES or task_directory(task, root).is_dir():
-        return
-    print(f"einspace train: task {task!r} is not built yet; building it offline first "
-          f"(`einspace data build {task}`)", file=sys.stderr)
-    build(task, root)
-
-
 def _print_human(ev: Any, saved: str | None) -> None:
     chance = 1 / ev.classes
     score = f"{ev.score:.2%}" if ev.score is not None else "none"
@@ -107,7 +96,7 @@ def run(args: Any) -> int:
         return report_parse_error(err, args.json)
     progress = False if (args.json or args.no_progress) else None
     try:
-        _ensure_data(task, args.root, not args.no_build)
+        ensure_data(task, args.root, not args.no_build, 'train')
         ev = train(tree, task, seed=args.seed, root=args.root, save=args.save, progress=progress,
                    grammar=args.grammar, **_overrides(args))
     except TrainingError as err:

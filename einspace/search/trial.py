@@ -14,7 +14,7 @@ from typing import Any, Optional
 __all__ = ["Job", "Outcome", "Trial", "ORIGINS", "TRIAL_STATES", "trial_seed"]
 
 #: how a trial's architecture was made
-ORIGINS = ("seed", "random", "mutation", "crossover", "file")
+ORIGINS = ("seed", "random", "mutation", "crossover")
 #: ``pending``: proposed, no result yet; ``finished``: trained, status ok; ``failed``: trained with
 #: another status, or the attempt was lost (worker died); ``cached``: the result of an earlier
 #: trial with the same structure (de-duplication, or a copy of a seed) was reused, nothing trained

@@ -30,6 +30,7 @@ from .evaluation import EpochResult, Evaluation
 from .loop import CallbackFailed, FitResult, batch_count, fit
 from .progress import make_progress
 from .recipe import Fidelity, Recipe, resolve
+from .refusal import too_big
 from .storage import save as save_run
 from .subsets import balanced_subset
 
@@ -117,15 +118,6 @@ def _tensors(pair: tuple[np.ndarray, np.ndarray], device: torch.device) -> tuple
     return x, y
 
 
-def _too_big(typed: Typed, params: int, fidelity: Fidelity) -> str:
-    if fidelity.max_params is not None and params > fidelity.max_params:
-        return f"{params:,} parameters predicted, over max_params {fidelity.max_params:,}"
-    if fidelity.max_memory is not None and typed.memory > fidelity.max_memory:
-        return (f"{typed.memory:,} activation elements per sample predicted, "
-                f"over max_memory {fidelity.max_memory:,}")
-    return ""
-
-
 def train(arch: Any, task: str | Dataset, *, seed: int = 0, recipe: Recipe | None = None,
           fidelity: Fidelity | None = None, root: str | os.PathLike[str] | None = None,
           save: str | os.PathLike[str] | None = None, callback: Callable[[EpochResult], object] | None = None,
@@ -165,7 +157,7 @@ def train(arch: Any, task: str | Dataset, *, seed: int = 0, recipe: Recipe | Non
                   score_split=fidelity.score_split, device=str(device), threads=threads, version=__version__,
                   grammar=key)
 
-    refusal = _too_big(typed, params, fidelity)
+    refusal = too_big(typed, params, fidelity)
     if refusal:
         evaluation = Evaluation("too_big", None, message=refusal,
                                 total_seconds=time.perf_counter() - started, **record)

@@ -1,0 +1,135 @@
+"""``einspace search``: run (or resume) random sampling, random search or regularised evolution.
+
+Exit codes: 0 the budget was reached; 1 the search stopped (too many failures, every seed failed,
+a journal that cannot be used); 2 a usage error. Killed at any moment, the same command (or
+``--resume JOURNAL``) continues it: nothing finished is lost or repeated.
+"""
+
+from __future__ import annotations
+
+import sys
+from typing import Any
+
+from ..errors import DataError, SearchError, TrainingError, UsageError
+from .common import add_grammar_option, emit_json, ensure_data
+
+#: configuration flags -> SearchConfig / training fields (None when not given)
+_SEARCH = ("population", "tournament", "evaluations", "seed", "crossover", "max_failures", "retries",
+           "p_computation")
+_TRAINING = ("epochs", "train_limit", "valid_limit", "time_limit", "device", "lr", "batch_size",
+             "weight_decay", "recalibrate", "max_params", "max_memory")
+
+
+def register(sub: Any) -> None:
+    p = sub.add_parser(
+        "search", help="search the space on a task: random sampling, random search, regularised evolution",
+        description="Search --task with a strategy, training every candidate with the paper's recipe at search "
+                    "fidelity (8 epochs on train, scored on valid; --epochs/--train-limit to go faster). Every "
+                    "event goes to the SQLite --journal; re-running the same command, or --resume JOURNAL, "
+                    "continues a stopped or killed run. See docs/search.md.")
+    p.add_argument("--task", "-t", metavar="NAME", help="task name (see `einspace data list`)")
+    p.add_argument("--journal", "-j", metavar="FILE", help="the run's journal, e.g. runs/x.db (created if missing)")
+    p.add_argument("--resume", metavar="FILE", help="continue the run journaled in FILE with its own configuration")
+    g = p.add_argument_group("strategy")
+    g.add_argument("--strategy", choices=("re", "rs", "sample"), default=None,
+                   help="re: regularised evolution (default); rs: random search (best of K); sample: random "
+                        "sampling (mean of K)")
+    g.add_argument("--evaluations", "-n", type=int, metavar="C", help="budget: trainings finished ok (1000)")
+    g.add_argument("--population", type=int, metavar="P", help="population size of re (100)")
+    g.add_argument("--tournament", type=int, metavar="S", help="tournament size of re, drawn with replacement (10)")
+    g.add_argument("--crossover", type=float, metavar="RATE", help="share of children made by crossover (0.0)")
+    g.add_argument("--seed-arch", metavar="SEEDS",
+                   help="seed the population: seed names (resnet18 or resnet18,vit,...), a seed file, or a file "
+                        "of architectures one per line; each trained once, copied to fill the population")
+    g.add_argument("--seed", type=int, metavar="N", help="root seed of every trial's randomness (0)")
+    g.add_argument("--no-dedup", action="store_true",
+                   help="train structural duplicates again (default: reuse the earlier result, state cached)")
+    g.add_argument("--p-computation", type=float, metavar="P", help="p(M -> C) of the sampler (0.32)")
+    g.add_argument("--max-failures", type=int, metavar="N", help="stop after N failed evaluations in a row (50)")
+    g.add_argument("--retries", type=int, metavar="N", help="re-sends of a trial whose worker died (1)")
+    t = p.add_argument_group("training (every trial)")
+    t.add_argument("--epochs", type=int, metavar="N", help="epochs per evaluation (the task's: 8)")
+    t.add_argument("--train-limit", type=int, metavar="N", help="train on a class-balanced subset of N samples")
+    t.add_argument("--valid-limit", type=int, metavar="N", help="score a class-balanced subset of N samples")
+    t.add_argument("--time-limit", type=float, metavar="S", help="status timeout after S seconds of training")
+    t.add_argument("--lr", type=float, metavar="X", help="learning rate (the task's)")
+    t.add_argument("--batch-size", type=int, metavar="N", help="batch size (the task's)")
+    t.add_argument("--weight-decay", type=float, metavar="X", help="weight decay (the task's)")
+    t.add_argument("--recalibrate", choices=("auto", "always", "never"), help="batch-norm statistics (auto)")
+    t.add_argument("--max-params", type=int, metavar="N", help="never propose or train above N parameters")
+    t.add_argument("--max-memory", type=int, metavar="N", help="the same for activation elements per sample")
+    t.add_argument("--device", metavar="D", help="cpu, cuda, cuda:N (default: cuda when available)")
+    e = p.add_argument_group("where evaluations run")
+    e.add_argument("--executor", choices=("local", "dask"), default="local",
+                   help="local: in this process (default); dask: worker processes")
+    e.add_argument("--workers", type=int, default=1, metavar="W", help="dask LocalCluster workers (1)")
+    e.add_argument("--threads", type=int, metavar="N", help="torch threads per worker (dask: 1)")
+    e.add_argument("--scheduler", metavar="ADDR", help="a running dask scheduler, e.g. tcp://HOST:8786")
+    e.add_argument("--lifetime", type=float, metavar="S", help="restart dask workers after S seconds (HPC wall time)")
+    p.add_argument("--root", metavar="DIR", help="data root (default: $EINSPACE_DATA or ~/.cache/einspace/data)")
+    p.add_argument("--no-build", action="store_true", help="do not build a missing offline task first")
+    p.add_argument("--display", choices=("auto", "rich", "plain", "none"), default="auto",
+                   help="auto: a live view on a terminal, plain lines on a pipe (on standard error)")
+    p.add_argument("--json", action="store_true", help="print the run's summary as one JSON object")
+    add_grammar_option(p)
+    p.set_defaults(func=run)
+
+
+def _given(args: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
+
+
+def _config(args: Any) -> Any:
+    from ..search import configure
+    settings = {**_given(args, _SEARCH), **_given(args, _TRAINING)}
+    if args.no_dedup:
+        settings["dedup"] = False
+    try:
+        return configure(args.task, strategy=args.strategy or "re", seed_arch=args.seed_arch, grammar=args.grammar,
+                         **settings)
+    except (TrainingError, DataError) as err:
+        raise UsageError(str(err)) from None
+
+
+def run(args: Any) -> int:
+    from ..search import run as search
+    journal = args.resume or args.journal
+    if journal is None:
+        raise UsageError("give --journal FILE (a new or existing run) or --resume FILE")
+    if args.resume and args.journal and args.resume != args.journal:
+        raise UsageError("--resume and --journal name different files")
+    config = None
+    if args.task is not None:
+        config = _config(args)
+        ensure_data(config.task, args.root, not args.no_build, "search")
+    elif not args.resume:
+        raise UsageError("give --task NAME to start a search (or --resume FILE to continue one)")
+    if args.resume and config is None and (args.max_failures is not None or args.retries is not None):
+        from ..search import Journal, SearchConfig
+        with Journal(journal) as log:
+            stored = SearchConfig.from_json(log.config)
+        config = stored.with_resume_settings(_resume_free(stored, args))
+    display = "none" if args.json and args.display == "auto" else args.display
+    options = {} if args.lifetime is None else {"lifetime": args.lifetime}
+    try:
+        result = search(config, journal=journal, executor=args.executor, workers=args.workers,
+                        threads=args.threads, scheduler=args.scheduler, root=args.root, display=display, **options)
+    except SearchError as err:
+        print(f"einspace search: stopped: {err}", file=sys.stderr)
+        return 1
+    if args.json:
+        emit_json(result.to_json())
+    else:
+        best = result.best
+        print(f"{result.reason}; journal {result.path}")
+        if best is not None:
+            print(f"best: trial {best.id}, {best.score:.2%} on valid: {best.arch[:200]}")
+        summary = result.summary
+        if summary.get("figure") == "mean" and summary.get("value") is not None:
+            print(f"random sampling: mean score {summary['value']:.2%} over {summary['trials']} samples")
+    return 0
+
+
+def _resume_free(stored: Any, args: Any) -> Any:
+    from dataclasses import replace
+    return replace(stored, **_given(args, ("max_failures", "retries")))
