@@ -143,6 +143,8 @@ class Driver:
             if source is None and self.config.dedup:
                 source = self.known.get(digest)
             if source is not None:
+                origin = self.journal.trial(source)
+                source = origin.cached_from if origin.cached_from is not None else source  # the one trained
                 self.journal.cache(tid, source)
                 self._told(self.journal.trial(tid))
                 if self.counts.cached_in_a_row >= CACHED_IN_A_ROW:
