@@ -82,6 +82,8 @@ def _given(args: Any, names: tuple[str, ...]) -> dict[str, Any]:
 def _config(args: Any) -> Any:
     from ..search import configure
     settings = {**_given(args, _SEARCH), **_given(args, _TRAINING)}
+    if args.executor == "local" and args.threads is not None:
+        settings["threads"] = args.threads   # in-process: the training's own thread count
     if args.no_dedup:
         settings["dedup"] = False
     try:
@@ -112,8 +114,9 @@ def run(args: Any) -> int:
     display = "none" if args.json and args.display == "auto" else args.display
     options = {} if args.lifetime is None else {"lifetime": args.lifetime}
     try:
+        threads = None if args.executor == "local" else args.threads
         result = search(config, journal=journal, executor=args.executor, workers=args.workers,
-                        threads=args.threads, scheduler=args.scheduler, root=args.root, display=display, **options)
+                        threads=threads, scheduler=args.scheduler, root=args.root, display=display, **options)
     except SearchError as err:
         print(f"einspace search: stopped: {err}", file=sys.stderr)
         return 1
