@@ -1,0 +1,386 @@
+"""The journal's file: its SQLite schema, the checks that a file is one, and the writer lease.
+
+Kept apart from :mod:`.journal` (the event semantics) so that the file format — tables, triggers,
+views, header marks — can be read in one place, and so each module stays small.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import os
+import socket
+import sqlite3
+import time
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Iterator, Optional
+from urllib.parse import quote
+
+from ..errors import JournalError
+from .trial import Trial
+
+__all__ = ["FORMAT", "APPLICATION_ID", "KINDS", "FAILURES", "SCORED", "Event", "TrialRecord", "is_int",
+           "check_evaluation", "SCHEMA", "dumps", "check_file", "open_reader",
+           "create_file", "open_writer", "close_writer", "read_rows", "append_row"]
+
+#: the journal format this code writes and reads (``PRAGMA user_version``)
+FORMAT = 1
+#: ``PRAGMA application_id`` of every journal: the bytes "EINS", so ``file(1)`` and we can tell it apart
+APPLICATION_ID = 0x45494E53
+KINDS = ("run_started", "run_resumed", "trial_proposed", "trial_dispatched", "trial_finished",
+         "trial_cached", "trial_failed", "trial_final", "run_finished")
+_SQLITE_MAGIC = b"SQLite format 3\x00"
+
+
+#: statuses of a lost attempt (an Evaluation, whatever its status, is a finish, not a failure)
+FAILURES = ("worker_died", "error")
+#: the trial states that carry a score
+SCORED = ("finished", "cached")
+
+
+@dataclass(frozen=True)
+class Event:
+    """One journal row: ``data`` is its parsed JSON."""
+
+    seq: int
+    kind: str
+    trial: Optional[int]
+    attempt: Optional[int]
+    time: float
+    data: dict[str, Any]
+
+
+class TrialRecord:
+    """A trial while the journal replays: mutable (one update per event, no copying), turned into
+    a frozen :class:`.trial.Trial` on demand and cached until the next change."""
+
+    __slots__ = ("id", "origin", "parents", "arch", "hash", "seed", "fidelity", "state", "evaluation",
+                 "cached_from", "attempts", "open", "worker", "message", "proposed_at", "finished_at",
+                 "failure", "frozen")
+
+    def __init__(self, trial: int, t: float, data: dict[str, Any]):
+        self.id, self.proposed_at = trial, t
+        self.origin, self.arch, self.hash = data["origin"], data["arch"], data["hash"]
+        self.parents, self.seed, self.fidelity = tuple(data["parents"]), data["seed"], data["fidelity"]
+        self.state, self.evaluation, self.cached_from, self.attempts = "pending", None, None, 0
+        self.open: set[int] = set()   # attempts dispatched and not yet over
+        self.worker, self.message, self.finished_at, self.failure = "", "", None, None
+        self.frozen: Optional[Trial] = None
+
+    def score(self) -> Any:
+        return None if self.evaluation is None else self.evaluation.get("score")
+
+    def trial(self) -> Trial:
+        if self.frozen is None:
+            self.frozen = Trial(self.id, self.origin, self.parents, self.arch, self.hash, self.seed,
+                                self.state, self.evaluation, self.cached_from, self.attempts, self.worker,
+                                self.message, self.proposed_at, self.finished_at, self.failure)
+        return self.frozen
+
+
+def is_int(value: Any) -> bool:
+    return isinstance(value, int) and not isinstance(value, bool)
+
+
+def check_evaluation(what: str, evaluation: Any) -> dict[str, Any]:
+    """``evaluation`` if it is an Evaluation JSON dict the journal can rank (status; a finite score if ok)."""
+    if not isinstance(evaluation, dict):
+        raise JournalError(f"{what}: the evaluation must be an Evaluation JSON dict, got {type(evaluation).__name__}")
+    status, score = evaluation.get("status"), evaluation.get("score")
+    if not isinstance(status, str) or not status:
+        raise JournalError(f"{what}: the evaluation has no status (got {status!r})")
+    if status == "ok" and not (isinstance(score, (int, float)) and not isinstance(score, bool) and math.isfinite(score)):
+        raise JournalError(f"{what}: an evaluation with status ok needs a finite score, got {score!r}")
+    return evaluation
+
+
+# The views derive each trial from its events the way :class:`.journal.Journal` replays them, for
+# people using the ``sqlite3`` shell; tests check that both agree. ``_trial_rows`` adds the seq of
+# the completion event (``done_seq``), which orders the population.
+SCHEMA = f"""
+CREATE TABLE meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE lease (id INTEGER PRIMARY KEY CHECK (id = 1), pid INTEGER NOT NULL, host TEXT NOT NULL,
+                    started TEXT NOT NULL, since REAL NOT NULL);
+CREATE TABLE events (seq INTEGER PRIMARY KEY AUTOINCREMENT, kind TEXT NOT NULL, trial INTEGER,
+                     attempt INTEGER, time REAL NOT NULL, data TEXT NOT NULL);
+CREATE INDEX events_trial ON events (trial, kind);
+CREATE TRIGGER events_no_update BEFORE UPDATE ON events
+    BEGIN SELECT RAISE(ABORT, 'einspace journal events are append-only: no UPDATE'); END;
+CREATE TRIGGER events_no_delete BEFORE DELETE ON events
+    BEGIN SELECT RAISE(ABORT, 'einspace journal events are append-only: no DELETE'); END;
+CREATE VIEW _trial_rows AS
+WITH RECURSIVE
+  proposed AS (SELECT trial AS id, data FROM events WHERE kind = 'trial_proposed'),
+  done AS (SELECT trial AS id, seq, kind, data FROM events
+           WHERE kind IN ('trial_finished', 'trial_cached')
+              OR (kind = 'trial_failed' AND json_extract(data, '$.final'))),
+  chain(id, src) AS (
+    SELECT id, json_extract(data, '$.source') FROM done WHERE kind = 'trial_cached'
+    UNION ALL
+    SELECT chain.id, json_extract(d.data, '$.source') FROM chain
+      JOIN done AS d ON d.id = chain.src AND d.kind = 'trial_cached'),
+  evaluation(id, ev) AS (
+    SELECT id, json_extract(data, '$.evaluation') FROM done WHERE kind = 'trial_finished'
+    UNION ALL
+    SELECT chain.id, json_extract(d.data, '$.evaluation') FROM chain
+      JOIN done AS d ON d.id = chain.src AND d.kind = 'trial_finished'),
+  rows AS (
+    SELECT p.id, p.data, d.seq AS done_seq, d.kind AS done_kind, d.data AS done_data, e.ev,
+           CASE WHEN d.kind IS NULL THEN 'pending'
+                WHEN d.kind = 'trial_cached' THEN 'cached'
+                WHEN d.kind = 'trial_finished' AND json_extract(e.ev, '$.status') = 'ok' THEN 'finished'
+                ELSE 'failed' END AS state
+    FROM proposed AS p LEFT JOIN done AS d ON d.id = p.id LEFT JOIN evaluation AS e ON e.id = p.id)
+SELECT id, state, json_extract(data, '$.origin') AS origin, json_extract(data, '$.parents') AS parents,
+       json_extract(data, '$.arch') AS arch, json_extract(data, '$.hash') AS hash,
+       json_extract(data, '$.seed') AS seed,
+       (SELECT count(*) FROM events AS x WHERE x.trial = rows.id AND x.kind = 'trial_dispatched') AS attempts,
+       coalesce(json_extract(ev, '$.status'),
+                CASE WHEN done_kind = 'trial_failed' THEN json_extract(done_data, '$.status') END) AS status,
+       CASE WHEN state IN ('finished', 'cached') THEN json_extract(ev, '$.score') END AS score,
+       json_extract(ev, '$.params') AS params, json_extract(ev, '$.total_seconds') AS seconds,
+       CASE WHEN done_kind = 'trial_cached' THEN json_extract(done_data, '$.source') END AS cached_from,
+       done_seq
+FROM rows;
+CREATE VIEW trials AS
+SELECT id, state, origin, parents, arch, hash, seed, attempts, status, score, params, seconds, cached_from
+FROM _trial_rows ORDER BY id;
+CREATE VIEW population AS
+SELECT id, state, origin, parents, arch, hash, seed, attempts, status, score, params, seconds, cached_from
+FROM (SELECT * FROM _trial_rows WHERE score IS NOT NULL ORDER BY done_seq DESC
+      LIMIT coalesce((SELECT json_extract(data, '$.config.population') FROM events
+                      WHERE kind = 'run_started' ORDER BY seq LIMIT 1), -1))
+ORDER BY done_seq;
+PRAGMA application_id = {APPLICATION_ID};
+PRAGMA user_version = {FORMAT};
+"""
+_TABLES = {"meta": ("key", "value"), "lease": ("id", "pid", "host", "started", "since"),
+           "events": ("seq", "kind", "trial", "attempt", "time", "data")}
+
+
+def dumps(data: dict[str, Any], what: str) -> str:
+    """Compact JSON of an event's data; JournalError (not TypeError) for what JSON cannot hold."""
+    try:
+        return json.dumps(data, allow_nan=False, separators=(",", ":"), ensure_ascii=False)
+    except (TypeError, ValueError) as err:
+        raise JournalError(f"{what}: cannot be journaled as JSON ({err})") from None
+
+
+def check_file(path: Path) -> None:
+    """Refuse what is not an SQLite file before SQLite sees it (so nothing is created or changed)."""
+    if not path.exists():
+        raise JournalError(f"no journal at {str(path)!r}")
+    if not path.is_file():
+        raise JournalError(f"{str(path)!r} is not a file (a journal is one SQLite file)")
+    try:
+        with open(path, "rb") as handle:
+            head = handle.read(len(_SQLITE_MAGIC))
+    except OSError as err:
+        raise JournalError(f"cannot read journal {str(path)!r}: {err.strerror}") from None
+    if not head:
+        raise JournalError(f"{str(path)!r} is an empty file, not an einspace journal")
+    if head != _SQLITE_MAGIC:
+        raise JournalError(f"{str(path)!r} is not an einspace journal (not an SQLite database: file is not a database)")
+
+
+def open_reader(path: Path) -> sqlite3.Connection:
+    """A read-only connection to the journal at ``path``, after checking that it is one we can read."""
+    check_file(path)
+    uri = "file:" + quote(str(path.absolute()), safe="/") + "?mode=ro"
+    conn: Optional[sqlite3.Connection] = None
+    try:
+        conn = sqlite3.connect(uri, uri=True, isolation_level=None, check_same_thread=False, timeout=10)
+        _check_schema(conn, path)
+        return conn
+    except sqlite3.DatabaseError as err:
+        if conn is not None:
+            conn.close()
+        raise JournalError(f"{str(path)!r} cannot be read as an einspace journal ({err})") from None
+    except JournalError:
+        if conn is not None:
+            conn.close()
+        raise
+
+
+def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
+    app = conn.execute("PRAGMA application_id").fetchone()[0]
+    if app != APPLICATION_ID:
+        raise JournalError(f"{str(path)!r} is an SQLite database but not an einspace journal "
+                           f"(application_id {app}, a journal has {APPLICATION_ID})")
+    version = conn.execute("PRAGMA user_version").fetchone()[0]
+    if version > FORMAT:
+        raise JournalError(f"{str(path)!r} is a journal of format {version}, newer than this einspace "
+                           f"reads ({FORMAT}); upgrade einspace to read it")
+    if version < 1:
+        raise JournalError(f"{str(path)!r} is a broken journal: format {version} is not a format")
+    for table, columns in _TABLES.items():
+        found = tuple(row[1] for row in conn.execute(f"PRAGMA table_info({table})"))
+        if found != columns:
+            raise JournalError(f"{str(path)!r} is a broken journal: table {table!r} has columns "
+                               f"{', '.join(found) or '(none: missing)'}, expected {', '.join(columns)}")
+    first = conn.execute("SELECT kind FROM events ORDER BY seq LIMIT 1").fetchone()
+    if first is None or first[0] != "run_started":
+        raise JournalError(f"{str(path)!r} is a broken journal: its first event is "
+                           f"{first[0] if first else 'missing'}, not run_started")
+
+
+def create_file(path: Path, first: str) -> None:
+    """Make a new journal file holding the schema and ``first`` (run_started's data); refuse if
+    anything is at ``path`` (or a stale ``-wal`` beside it, which SQLite would read as ours)."""
+    for taken in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
+        if taken.exists() or taken.is_symlink():
+            raise JournalError(f"{str(taken)!r} already exists; a new journal needs a path that does not "
+                               f"(resume a run with Journal(path, write=True) instead)")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))   # atomic: never overwrites
+    except FileExistsError:
+        raise JournalError(f"{str(path)!r} already exists; a new journal needs a path that does not") from None
+    except OSError as err:
+        raise JournalError(f"cannot create journal {str(path)!r}: {err.strerror}") from None
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        try:
+            conn.execute("PRAGMA journal_mode=WAL")
+            conn.executescript("BEGIN IMMEDIATE;" + SCHEMA)   # one transaction: a reader sees all or nothing
+            conn.executemany("INSERT INTO meta VALUES (?, ?)", [("format", str(FORMAT)), ("software", "einspace"),
+                                                                ("created", repr(time.time()))])
+            conn.execute("INSERT INTO events (kind, time, data) VALUES ('run_started', ?, ?)", (time.time(), first))
+            conn.execute("COMMIT")
+        finally:
+            conn.close()
+    except sqlite3.Error as err:
+        for ours in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):   # all made just now, by us
+            ours.unlink(missing_ok=True)
+        raise JournalError(f"cannot create journal {str(path)!r}: {err}") from None
+
+
+def open_writer(path: Path) -> sqlite3.Connection:
+    """The writer's connection: lease taken (refused while a live writer holds it), WAL, synchronous=FULL."""
+    try:
+        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+    except sqlite3.Error as err:
+        raise JournalError(f"cannot open journal {str(path)!r} for writing: {err}") from None
+    try:
+        _take_lease(conn, path)   # before WAL: a refused writer must not change even the header
+        conn.execute("PRAGMA journal_mode=WAL")
+        conn.execute("PRAGMA synchronous=FULL")
+        return conn
+    except sqlite3.Error as err:
+        conn.close()
+        raise JournalError(f"cannot open journal {str(path)!r} for writing: {err}") from None
+    except BaseException:
+        conn.close()
+        raise
+
+
+def close_writer(conn: sqlite3.Connection, path: Path) -> None:
+    """Release the lease and, when no reader is connected, leave WAL mode: a closed journal is one
+    file again (copyable alone; a later read-only open leaves no -wal/-shm behind)."""
+    try:
+        _release_lease(conn)
+        conn.execute("PRAGMA busy_timeout = 0")
+        try:
+            conn.execute("PRAGMA journal_mode=DELETE")
+        except sqlite3.OperationalError:
+            pass   # "database is locked": a reader is connected, WAL stays (correct; the next writer retries)
+    except sqlite3.Error as err:
+        raise JournalError(f"cannot close journal {str(path)!r} cleanly: {err}") from None
+    finally:
+        conn.close()
+
+
+_ROWS = "SELECT seq, kind, trial, attempt, time, data FROM events WHERE seq > ? ORDER BY seq"
+
+
+def read_rows(conn: sqlite3.Connection, path: Path, after: int) -> Iterator[tuple]:
+    """The event rows after seq ``after``, in order; an unreadable file is a JournalError."""
+    try:
+        yield from conn.execute(_ROWS, (after,))
+    except sqlite3.DatabaseError as err:
+        raise JournalError(f"{str(path)!r} cannot be read as an einspace journal ({err})") from None
+
+
+def append_row(conn: sqlite3.Connection, path: Path, row: tuple) -> int:
+    """Append (kind, trial, attempt, time, data) as one committed transaction; its seq."""
+    try:
+        conn.execute("BEGIN IMMEDIATE")
+        try:
+            cur = conn.execute("INSERT INTO events (kind, trial, attempt, time, data) VALUES (?, ?, ?, ?, ?)", row)
+            conn.execute("COMMIT")
+        except BaseException:
+            conn.execute("ROLLBACK")
+            raise
+    except sqlite3.Error as err:
+        raise JournalError(f"cannot write {row[0]} to journal {str(path)!r}: {err}") from None
+    return cur.lastrowid  # type: ignore[return-value]
+
+
+# --- the writer lease -------------------------------------------------------------------------------
+
+def _proc_stat(pid: int) -> Optional[tuple[str, str]]:
+    """(state letter, start time in clock ticks since boot) from /proc, or None where there is none."""
+    try:
+        with open(f"/proc/{pid}/stat", "rb") as handle:
+            text = handle.read().decode("ascii", "replace")
+    except OSError:
+        return None
+    fields = text[text.rfind(")") + 2:].split()   # after "pid (comm) "; comm may hold spaces
+    return (fields[0], fields[19]) if len(fields) > 19 else None
+
+
+def _identity() -> tuple[int, str, str]:
+    """This process as a lease records it: pid, host, start time (tells a reused pid apart)."""
+    pid = os.getpid()
+    stat = _proc_stat(pid)
+    return pid, socket.gethostname(), stat[1] if stat else ""
+
+
+def _alive(pid: int, started: str) -> bool:
+    """Whether process ``pid`` of this host, started at ``started``, still runs (a zombie does not)."""
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return False
+    except PermissionError:
+        pass   # another user's process: it exists
+    stat = _proc_stat(pid)
+    if stat is None:
+        return True   # no /proc (macOS): the pid exists, so trust it
+    return stat[0] not in ("Z", "X") and (not started or stat[1] == started)
+
+
+def _take_lease(conn: sqlite3.Connection, path: Path) -> None:
+    """Record this process as the journal's one writer, inside a write transaction; refuse
+    (JournalError) while another live process holds it. A dead holder's lease is taken over."""
+    pid, host, started = _identity()
+    conn.execute("BEGIN IMMEDIATE")
+    try:
+        row = conn.execute("SELECT pid, host, started, since FROM lease WHERE id = 1").fetchone()
+        if row is not None:
+            _refuse_live_holder(path, row, host)
+        conn.execute("INSERT OR REPLACE INTO lease VALUES (1, ?, ?, ?, ?)", (pid, host, started, time.time()))
+        conn.execute("COMMIT")
+    except BaseException:
+        conn.execute("ROLLBACK")
+        raise
+
+
+def _refuse_live_holder(path: Path, row: tuple, host: str) -> None:
+    their_pid, their_host, their_start, since = row
+    when = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(since))
+    if their_host != host:
+        raise JournalError(f"{str(path)!r} is being written by pid {their_pid} on host {their_host} (since "
+                           f"{when}); this host cannot tell whether it still runs. If it does not, clear "
+                           f"the lease: sqlite3 {str(path)!r} 'DELETE FROM lease'")
+    if _alive(their_pid, their_start):
+        mine = " (this process)" if their_pid == os.getpid() else ""
+        raise JournalError(f"{str(path)!r} is being written by pid {their_pid}{mine} (since {when}); "
+                           f"a journal has one writer: stop it first, or open the journal read-only")
+
+
+def _release_lease(conn: sqlite3.Connection) -> None:
+    """Drop this process's lease (only its own: a taken-over lease belongs to the new writer)."""
+    pid, host, _ = _identity()
+    conn.execute("DELETE FROM lease WHERE id = 1 AND pid = ? AND host = ?", (pid, host))
