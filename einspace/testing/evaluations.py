@@ -15,6 +15,7 @@ Never a measure of quality: use :func:`einspace.train` for that.
 from __future__ import annotations
 
 import hashlib
+import time
 from typing import Any
 
 from .. import __version__
@@ -36,8 +37,14 @@ def proxy_score(arch_hash: str, seed: int) -> float:
     return int.from_bytes(digest[:4], "big") / 2 ** 32
 
 
-def proxy_evaluate(job: Any) -> dict[str, Any]:
-    """The Evaluation dict of ``job`` with a :func:`proxy_score` instead of a trained accuracy."""
+def proxy_evaluate(job: Any, delay: float = 0.0) -> dict[str, Any]:
+    """The Evaluation dict of ``job`` with a :func:`proxy_score` instead of a trained accuracy.
+
+    ``delay``: seconds to sleep first, to stand in for a training's duration
+    (``functools.partial(proxy_evaluate, delay=0.5)`` pickles, for Dask workers).
+    """
+    if delay > 0:
+        time.sleep(delay)
     task = get_task(job.task)
     tree = parse(job.arch, grammar=job.grammar)
     typed = infer(tree, task.input)
