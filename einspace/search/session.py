@@ -101,23 +101,23 @@ def run(config: Optional[SearchConfig] = None, *, journal: str | os.PathLike[str
     journal resumes. Raises SearchError / JournalError / ExecutorError (all EinspaceErrors).
     """
     path = Path(journal)
-    log, config, resumed = _open(path, config)
-    try:
-        if config.strategy not in STRATEGY_CLASSES:
-            raise SearchError(f"unknown strategy {config.strategy!r}")
-        options = dict(executor_options)
-        if fn is not None:
-            options["fn"] = fn
-        with make_executor(executor, workers=workers, threads=threads, scheduler=scheduler, **options) as ex:
-            shown = make_display(display)
+    shown = make_display(display)
+    options = dict(executor_options)
+    if fn is not None:
+        options["fn"] = fn
+    # the executor first: a bad setting must leave no journal behind (a cluster that starts for a
+    # journal refused next is closed again at once)
+    with make_executor(executor, workers=workers, threads=threads, scheduler=scheduler, **options) as ex:
+        log, config, resumed = _open(path, config)
+        try:
+            if config.strategy not in STRATEGY_CLASSES:
+                raise SearchError(f"unknown strategy {config.strategy!r}")
             if resumed:
                 shown.note(f"resuming {path}: {len(log.trials())} trials journaled, {len(log.pending())} to re-send")
             driver = Driver(config, log, ex, root=None if root is None else os.fspath(root), display=shown)
             reason = driver.run()
-        trials = tuple(log.trials())
-        scored = [t for t in trials if t.score is not None]
-        summary = driver.strategy.summary(scored)
-        return Run(path, config, reason, trials, log.best(), summary)
-    finally:
-        log.close()
-
+            trials = tuple(log.trials())
+            scored = [t for t in trials if t.score is not None]
+            return Run(path, config, reason, trials, log.best(), driver.strategy.summary(scored))
+        finally:
+            log.close()
