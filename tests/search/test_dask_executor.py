@@ -83,6 +83,15 @@ def test_the_executor_describes_itself(dask_ex):
     assert len(workers) == 2 and all(w["nthreads"] == 1 for w in workers.values())
 
 
+def trim_threshold() -> str | None:
+    return os.environ.get("MALLOC_TRIM_THRESHOLD_")
+
+
+def test_workers_keep_glibc_default_trimming(dask_ex):
+    """The nanny's MALLOC_TRIM_THRESHOLD_=65536 makes torch training several times slower."""
+    assert set(dask_ex.client.run(trim_threshold).values()) == {os.environ.get("MALLOC_TRIM_THRESHOLD_")}
+
+
 def test_same_job_same_evaluation_as_the_local_executor(root, dask_ex):
     jobs = [tiny_job(root, 1), tiny_job(root, 2, seed=1)]
     with LocalExecutor() as local:

@@ -23,13 +23,17 @@ from ..trial import Job, Outcome
 from ..worker import evaluate, run_job
 from .base import Executor
 
-__all__ = ["DaskExecutor", "WorkerSetup", "SCHEDULER_CONFIG"]
+__all__ = ["DaskExecutor", "WorkerSetup", "CLUSTER_CONFIG"]
 
-#: what the executor sets on a scheduler it starts: a job whose worker dies fails at once
+#: what the executor sets on a cluster it starts: a job whose worker dies fails at once
 #: (``KilledWorker``) instead of being re-run on other workers, where one architecture that kills
-#: its process would take several workers down; and no worker is sent more jobs than it has threads
-SCHEDULER_CONFIG = {"distributed.scheduler.allowed-failures": 0,
-                    "distributed.scheduler.worker-saturation": 1.0}
+#: its process would take several workers down; no worker is sent more jobs than it has threads;
+#: and the nanny does not export ``MALLOC_TRIM_THRESHOLD_=65536`` to its workers, which makes glibc
+#: hand memory back to the kernel after every large free: torch training then runs several times
+#: slower (5x measured on the benchmark's network), mostly in system time
+CLUSTER_CONFIG = {"distributed.scheduler.allowed-failures": 0,
+                  "distributed.scheduler.worker-saturation": 1.0,
+                  "distributed.nanny.pre-spawn-environ.MALLOC_TRIM_THRESHOLD_": None}
 #: how long a remote scheduler's thread count is trusted before it is asked again (seconds)
 _SLOTS_TTL = 2.0
 #: errors that mean the job's process or the connection to it was lost, not that the job failed
@@ -60,7 +64,7 @@ class DaskExecutor(Executor):
 
     Without ``scheduler``: starts a ``LocalCluster`` of ``workers`` worker *processes* (one thread
     each, so a worker can be killed without touching the driver; its nanny starts a new one), with
-    :data:`SCHEDULER_CONFIG` applied to the scheduler it starts, and shuts it down on :meth:`close`.
+    :data:`CLUSTER_CONFIG` applied to the cluster it starts, and shuts it down on :meth:`close`.
     ``memory_limit`` is per worker (``"auto"``: the machine's memory shared out; a worker over it is
     restarted and its job comes back ``died``). ``lifetime`` (seconds) restarts each worker after
     that long, staggered by a tenth, letting its current job finish first: what ``dask worker
@@ -75,7 +79,10 @@ class DaskExecutor(Executor):
 
     otherwise Dask itself re-runs a job whose worker died on up to three more workers before the
     driver hears of it. Start the workers with ``dask worker tcp://host:8786 --nthreads 1
-    --lifetime 3h50m --lifetime-restart`` (one thread each; restarted before a 4-hour limit).
+    --lifetime 3h50m --lifetime-restart`` (one thread each; restarted before a 4-hour limit), and
+    with ``distributed: {nanny: {pre-spawn-environ: {MALLOC_TRIM_THRESHOLD_: null}}}`` in their
+    Dask config (or ``--no-nanny``): the nanny's default trim threshold slows torch training
+    several times (see :data:`CLUSTER_CONFIG`).
 
     On SLURM (``dask_jobqueue``, not a dependency of einspace)::
 
@@ -197,7 +204,7 @@ def _start_cluster(workers: int, memory_limit: str | int | float, lifetime: Opti
     if lifetime is not None:
         options.update(lifetime=f"{lifetime}s", lifetime_stagger=f"{lifetime / 10}s", lifetime_restart=True)
     try:
-        with dask.config.set(SCHEDULER_CONFIG):
+        with dask.config.set(CLUSTER_CONFIG):
             return LocalCluster(n_workers=workers, threads_per_worker=1, processes=True, host="127.0.0.1",
                                 dashboard_address=None, memory_limit=memory_limit,
                                 # no dashboard; its HTTP routes on a free port, not a busy 8787
