@@ -6,6 +6,7 @@ file runs in a few seconds; the Dask executor has its own file (test_dask_execut
 
 from __future__ import annotations
 
+import subprocess
 import sys
 import time
 
@@ -86,7 +87,6 @@ def test_a_task_is_loaded_once_per_process(root, monkeypatch):
 
 def test_evaluate_needs_no_torch_in_the_search_layer():
     code = "import sys, einspace.search.executors, einspace.search.worker; print('torch' in sys.modules, 'distributed' in sys.modules)"
-    import subprocess
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True).stdout
     assert out.split() == ["False", "False"]
 

@@ -229,7 +229,10 @@ def _connect(address: str, timeout: float) -> Client:
 def _outcome(future: Future, job: Job) -> Outcome:
     """The Outcome of a finished future: run_job's own, or ``died`` / ``error`` from how it failed."""
     if future.status == "finished":
-        return future.result()
+        try:  # the result is fetched from the worker now; it can be lost on the way
+            return future.result(timeout=60)
+        except _LOST + (OSError, TimeoutError) as err:
+            return Outcome(job, died=True, error=f"lost while fetching the result: {type(err).__name__}: {err}"[:2000])
     if future.status == "cancelled":
         return Outcome(job, died=True, error="lost: the scheduler cancelled the job (connection lost?)")
     err = future.exception()
