@@ -5,7 +5,7 @@ fsynced (WAL, ``synchronous=FULL``), so a run killed at any moment loses at most
 written. Events are append-only (triggers refuse UPDATE and DELETE); a trial's state is what
 replaying its events gives. The writer checks each event against the state machine it holds in
 memory (O(1) per event), so a journal only ever holds a consistent history; replay re-checks it.
-The file itself (tables, views, lease) is :mod:`.journal_schema`.
+The rules are :mod:`.journal_state`; the file itself (tables, views, lease) :mod:`.journal_schema`.
 
 While open for writing the file is in WAL mode, so readers (a status command, a report) see every
 committed event without blocking the writer; ``close`` makes it a plain single file again.
@@ -13,181 +13,35 @@ committed event without blocking the writer; ``close`` makes it a plain single f
 
 from __future__ import annotations
 
+import gc
 import json
 import os
 import sqlite3
 import time
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Any, Callable, Iterator, Optional, Sequence
+from typing import Any, Iterator, Optional, Sequence
 
 from ..errors import JournalError
-from .journal_schema import (FAILURES, FORMAT, SCORED, Event, TrialRecord, check_evaluation, append_row,
-                             close_writer, create_file, dumps, is_int, open_reader, open_writer, read_rows)
+from .journal_schema import (FORMAT, Event, append_row, close_writer, create_file, dumps, open_reader,
+                             open_writer, read_events)
+from .journal_state import FAILURES, State, replaying
 from .trial import ORIGINS, Trial
 
 __all__ = ["Journal", "Event", "FAILURES"]
 
-Commit = Callable[[], None]
 
-
-def _replaying() -> None:
-    """The ``commit`` of a replayed event: it is on disk already."""
-
-
-class _State:
-    """Everything the events say so far, and the rules an event must follow to be appended.
-
-    Each ``on_<kind>`` handler checks the event (JournalError), calls ``commit`` (the writer's disk
-    write; a no-op while replaying), then applies it: a refused event changes neither disk nor memory.
-    """
-
-    def __init__(self) -> None:
-        self.recs: dict[int, TrialRecord] = {}
-        self.in_order = True          # ids were proposed increasing: recs is already sorted by id
-        self.max_id = self.last_seq = 0
-        self.completed: list[int] = []
-        self.scored: list[int] = []
-        self.best: Optional[TrialRecord] = None
-        self.open_ids: set[int] = set()
-        self.finals: dict[int, dict[str, Any]] = {}
-        self.config: dict[str, Any] = {}
-        self.meta: dict[str, Any] = {}
-        self.started = False
-        self.finished_run: Optional[str] = None
-
-    def _known(self, trial: Any, verb: str) -> TrialRecord:
-        rec = self.recs.get(trial) if is_int(trial) else None
-        if rec is None:
-            raise JournalError(f"cannot {verb} trial {trial!r}: no such trial was proposed")
-        return rec
-
-    def _running(self, trial: Any, verb: str) -> None:
-        if self.finished_run is not None:
-            raise JournalError(f"cannot {verb} trial {trial!r}: the run is finished ({self.finished_run}); "
-                               f"journal run_resumed first")
-
-    def _pending(self, trial: Any, verb: str, attempt: Any = None) -> TrialRecord:
-        self._running(trial, verb)
-        rec = self._known(trial, verb)
-        if rec.state != "pending":
-            raise JournalError(f"cannot {verb} trial {trial}: it is already {rec.state}")
-        if attempt is not None and attempt not in rec.open:
-            sent = ", ".join(map(str, sorted(rec.open))) or "none"
-            raise JournalError(f"cannot {verb} attempt {attempt!r} of trial {trial}: it was not dispatched "
-                               f"or is already over (attempts in flight: {sent})")
-        return rec
-
-    def _complete(self, rec: TrialRecord, state: str, t: float) -> None:
-        rec.state, rec.finished_at, rec.frozen = state, t, None
-        rec.open.clear()
-        self.open_ids.discard(rec.id)
-        self.completed.append(rec.id)
-        if state in SCORED:
-            self.scored.append(rec.id)
-            best, score = self.best, rec.score()
-            if best is None or score > best.score() or (score == best.score() and rec.id < best.id):
-                self.best = rec
-
-    # --- the handlers, one per event kind (arguments: trial, attempt, time, data, commit) ----------------
-
-    def on_run_started(self, trial: Any, attempt: Any, t: float, data: dict, commit: Commit) -> None:
-        if self.started:
-            raise JournalError("the run was already started (a journal holds one run_started)")
-        if not isinstance(data["config"], dict) or not isinstance(data["meta"], dict):
-            raise JournalError("run_started needs a config dict and a meta dict")
-        commit()
-        self.started, self.config, self.meta = True, data["config"], data["meta"]
-
-    def on_run_resumed(self, trial: Any, attempt: Any, t: float, data: dict, commit: Commit) -> None:
-        if not isinstance(data["meta"], dict):
-            raise JournalError(f"run_resumed needs a meta dict, got {data['meta']!r}")
-        commit()
-        self.finished_run = None
-
-    def on_run_finished(self, trial: Any, attempt: Any, t: float, data: dict, commit: Commit) -> None:
-        if self.finished_run is not None:
-            raise JournalError(f"the run is already finished ({self.finished_run})")
-        if not isinstance(data["reason"], str):
-            raise JournalError(f"the reason a run finished must be text, got {data['reason']!r}")
-        commit()
-        self.finished_run = data["reason"]
-
-    def on_trial_proposed(self, trial: Any, attempt: Any, t: float, data: dict, commit: Commit) -> None:
-        self._running(trial, "propose")
-        if not is_int(trial) or trial < 1:
-            raise JournalError(f"a trial id must be a positive integer, got {trial!r}")
-        if trial in self.recs:
-            raise JournalError(f"cannot propose trial {trial}: it was already proposed")
-        parents = data["parents"]
-        if not isinstance(parents, list) or not all(is_int(p) and p in self.recs for p in parents):
-            raise JournalError(f"trial {trial}: parents must be ids of earlier trials, got {parents!r}")
-        for name in ("origin", "arch", "hash", "fidelity"):
-            if not isinstance(data[name], str):
-                raise JournalError(f"trial {trial}: {name} must be text, got {data[name]!r}")
-        if not is_int(data["seed"]):
-            raise JournalError(f"trial {trial}: seed must be an integer, got {data['seed']!r}")
-        commit()
-        self.recs[trial] = TrialRecord(trial, t, data)
-        self.in_order = self.in_order and trial > self.max_id
-        self.max_id = max(self.max_id, trial)
-        self.open_ids.add(trial)
-
-    def on_trial_dispatched(self, trial: Any, attempt: Any, t: float, data: dict, commit: Commit) -> None:
-        rec = self._pending(trial, "dispatch")
-        if not is_int(attempt) or attempt != rec.attempts + 1:
-            raise JournalError(f"cannot dispatch attempt {attempt!r} of trial {trial}: it had {rec.attempts} "
-                               f"dispatch(es), so the next attempt is {rec.attempts + 1}")
-        if not isinstance(data["worker"], str):
-            raise JournalError(f"trial {trial}: worker must be text, got {data['worker']!r}")
-        commit()
-        rec.attempts, rec.worker, rec.frozen = attempt, data["worker"], None
-        rec.open.add(attempt)
-
-    def on_trial_finished(self, trial: Any, attempt: Any, t: float, data: dict, commit: Commit) -> None:
-        rec = self._pending(trial, "finish", attempt)
-        evaluation = check_evaluation(f"trial {trial}", data["evaluation"])
-        if not isinstance(data["worker"], str):
-            raise JournalError(f"trial {trial}: worker must be text, got {data['worker']!r}")
-        commit()
-        rec.evaluation, rec.message = evaluation, str(evaluation.get("message") or "")
-        rec.worker = data["worker"] or rec.worker
-        self._complete(rec, "finished" if evaluation["status"] == "ok" else "failed", t)
-
-    def on_trial_cached(self, trial: Any, attempt: Any, t: float, data: dict, commit: Commit) -> None:
-        rec = self._pending(trial, "cache")
-        source = data["source"]
-        src = self.recs.get(source) if is_int(source) else None
-        if src is None or src.state not in SCORED:
-            why = "no such trial" if src is None else f"it is {src.state}, not finished or cached with a score"
-            raise JournalError(f"cannot cache trial {trial} from trial {source!r}: {why}")
-        commit()
-        rec.evaluation, rec.cached_from = src.evaluation, source
-        self._complete(rec, "cached", t)
-
-    def on_trial_failed(self, trial: Any, attempt: Any, t: float, data: dict, commit: Commit) -> None:
-        rec = self._pending(trial, "fail", attempt)
-        status, message = data["status"], data["message"]
-        if status not in FAILURES:
-            raise JournalError(f"trial {trial}: a lost attempt's status is one of {', '.join(FAILURES)}, got "
-                               f"{status!r} (an Evaluation, whatever its status, is journaled with finish)")
-        if not isinstance(message, str):
-            raise JournalError(f"trial {trial}: message must be text, got {message!r}")
-        commit()
-        rec.open.discard(attempt)
-        rec.message, rec.frozen = message, None
-        if data.get("final"):
-            rec.failure = status
-            self._complete(rec, "failed", t)
-
-    def on_trial_final(self, trial: Any, attempt: Any, t: float, data: dict, commit: Commit) -> None:
-        rec = self._known(trial, "journal a final evaluation of")
-        if rec.state not in SCORED:
-            raise JournalError(f"cannot journal a final evaluation of trial {trial}: it is {rec.state}, "
-                               f"not finished or cached")
-        evaluation = check_evaluation(f"final evaluation of trial {trial}", data["evaluation"])
-        commit()
-        self.finals[trial] = evaluation   # a later retrain replaces an earlier one
-
+@contextmanager
+def _gc_paused() -> Iterator[None]:
+    """Pause the cyclic garbage collector while a replay builds many new (acyclic) objects: its
+    repeated scans of the growing heap would otherwise double the time of a large replay."""
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        yield
+    finally:
+        if enabled:
+            gc.enable()
 
 class Journal:
     """A search run's journal file (see the module docstring); the API the driver, CLI and reports use.
@@ -202,7 +56,7 @@ class Journal:
     def __init__(self, path: str | os.PathLike[str], *, write: bool = False):
         self.path = Path(path)
         self.writable = False
-        self._state = _State()
+        self._state = State()
         self._conn: Optional[sqlite3.Connection] = open_reader(self.path)
         try:
             self._catch_up()
@@ -255,21 +109,23 @@ class Journal:
 
     def _catch_up(self) -> None:
         """Replay the events after the last one seen (all of them on opening): a single pass."""
-        state, loads, where = self._state, json.loads, repr(str(self.path))
-        for seq, kind, trial, attempt, t, text in read_rows(self._connection(), self.path, state.last_seq):
-            handler = getattr(state, "on_" + kind, None)
-            if handler is None:
-                raise JournalError(f"{where}: event {seq} has kind {kind!r}, unknown to this einspace (a newer one wrote it?)")
-            try:
-                handler(trial, attempt, t, loads(text), _replaying)
-            except JournalError as err:
-                raise JournalError(f"{where} is a broken journal: event {seq} ({kind}): {err}") from None
-            except (KeyError, TypeError, ValueError, AttributeError) as err:
-                raise JournalError(f"{where} is a broken journal: event {seq} ({kind}) has bad data "
-                                   f"({type(err).__name__}: {err})") from None
-            state.last_seq = seq
+        state, where = self._state, repr(str(self.path))
+        with _gc_paused():
+            for seq, kind, trial, attempt, t, data in read_events(self._connection(), self.path, state.last_seq):
+                handler = getattr(state, "on_" + kind, None)
+                if handler is None:
+                    raise JournalError(f"{where}: event {seq} has kind {kind!r}, unknown to this einspace "
+                                       f"(a newer one wrote it?)")
+                try:
+                    handler(trial, attempt, t, data, replaying)
+                except JournalError as err:
+                    raise JournalError(f"{where} is a broken journal: event {seq} ({kind}): {err}") from None
+                except (KeyError, TypeError, ValueError, AttributeError) as err:
+                    raise JournalError(f"{where} is a broken journal: event {seq} ({kind}) has bad data "
+                                       f"({type(err).__name__}: {err})") from None
+                state.last_seq = seq
 
-    def _read(self) -> _State:
+    def _read(self) -> State:
         """The state to answer from: the writer's is always current; a reader takes in new events."""
         if not self.writable:
             self._catch_up()
@@ -355,14 +211,15 @@ class Journal:
 
     def events(self) -> Iterator[Event]:
         """Every event, in order, read from the file."""
-        for seq, kind, trial, attempt, t, text in read_rows(self._connection(), self.path, 0):
-            yield Event(seq, kind, trial, attempt, t, json.loads(text))
+        for row in read_events(self._connection(), self.path, 0):
+            yield Event(*row)
 
     def trials(self) -> list[Trial]:
         """Every trial, by id."""
         state = self._read()
         recs = state.recs.values() if state.in_order else (state.recs[i] for i in sorted(state.recs))
-        return [rec.trial() for rec in recs]
+        with _gc_paused():
+            return [rec.trial() for rec in recs]
 
     def trial(self, trial_id: int) -> Trial:
         rec = self._read().recs.get(trial_id)
@@ -390,8 +247,8 @@ class Journal:
         state = self._read()
         if size is None:
             size = state.config.get("population")
-            size = size if is_int(size) and size >= 0 else len(state.scored)
-        elif not is_int(size) or size < 0:
+            size = size if type(size) is int and size >= 0 else len(state.scored)
+        elif not type(size) is int or size < 0:
             raise JournalError(f"a population size is a non-negative integer, got {size!r}")
         chosen = state.scored[max(0, len(state.scored) - size):]
         return [state.recs[i].trial() for i in chosen]
