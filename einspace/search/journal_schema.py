@@ -284,7 +284,8 @@ def append_row(conn: sqlite3.Connection, path: Path, row: tuple) -> int:
             cur = conn.execute("INSERT INTO events (kind, trial, attempt, time, data) VALUES (?, ?, ?, ?, ?)", row)
             conn.execute("COMMIT")
         except BaseException:
-            conn.execute("ROLLBACK")
+            if conn.in_transaction:
+                conn.execute("ROLLBACK")
             raise
     except sqlite3.Error as err:
         raise JournalError(f"cannot write {row[0]} to journal {str(path)!r}: {err}") from None
@@ -337,7 +338,8 @@ def _take_lease(conn: sqlite3.Connection, path: Path) -> None:
         conn.execute("INSERT OR REPLACE INTO lease VALUES (1, ?, ?, ?, ?)", (pid, host, started, time.time()))
         conn.execute("COMMIT")
     except BaseException:
-        conn.execute("ROLLBACK")
+        if conn.in_transaction:
+            conn.execute("ROLLBACK")
         raise
 
 
