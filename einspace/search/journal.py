@@ -43,6 +43,7 @@ def _gc_paused() -> Iterator[None]:
         if enabled:
             gc.enable()
 
+
 class Journal:
     """A search run's journal file (see the module docstring); the API the driver, CLI and reports use.
 
@@ -66,8 +67,7 @@ class Journal:
                 self._conn, self.writable = writer, True
                 self._catch_up()
         except BaseException:
-            self._conn.close()
-            self._conn = None
+            self.close()   # a lease just taken is released again
             raise
 
     @classmethod
@@ -248,7 +248,7 @@ class Journal:
         if size is None:
             size = state.config.get("population")
             size = size if type(size) is int and size >= 0 else len(state.scored)
-        elif not type(size) is int or size < 0:
+        elif type(size) is not int or size < 0:
             raise JournalError(f"a population size is a non-negative integer, got {size!r}")
         chosen = state.scored[max(0, len(state.scored) - size):]
         return [state.recs[i].trial() for i in chosen]
