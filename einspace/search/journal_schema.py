@@ -192,6 +192,7 @@ def create_file(path: Path, first: str) -> None:
         raise JournalError(f"{str(path)!r} already exists; a new journal needs a path that does not") from None
     except OSError as err:
         raise JournalError(f"cannot create journal {str(path)!r}: {err.strerror}") from None
+    ours = [path] + [p for p in (Path(f"{path}-wal"), Path(f"{path}-shm")) if not p.exists()]
     try:
         conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
         try:
@@ -204,8 +205,8 @@ def create_file(path: Path, first: str) -> None:
         finally:
             conn.close()
     except sqlite3.Error as err:
-        for ours in (path, Path(f"{path}-wal"), Path(f"{path}-shm")):   # all made just now, by us
-            ours.unlink(missing_ok=True)
+        for made in ours:   # made just now, by us: nothing of anyone else's is removed
+            made.unlink(missing_ok=True)
         raise JournalError(f"cannot create journal {str(path)!r}: {err}") from None
 
 
