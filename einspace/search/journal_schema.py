@@ -180,34 +180,54 @@ def _check_schema(conn: sqlite3.Connection, path: Path) -> None:
 
 def create_file(path: Path, first: str) -> None:
     """Make a new journal file holding the schema and ``first`` (run_started's data); refuse if
-    anything is at ``path`` (or a stale ``-wal`` beside it, which SQLite would read as ours)."""
+    anything is at ``path`` (or a stale ``-wal`` beside it, which SQLite would read as ours).
+
+    The file is written whole under a temporary name beside ``path`` and then hard-linked into
+    place (atomic, and refused if ``path`` appeared meanwhile): a process killed while creating
+    leaves no half-made journal at ``path``, only a ``.<name>.creating-<pid>`` file to delete.
+    """
     for taken in (path, Path(f"{path}-wal"), Path(f"{path}-journal")):
         if taken.exists() or taken.is_symlink():
             raise JournalError(f"{str(taken)!r} already exists; a new journal needs a path that does not "
                                f"(resume a run with Journal(path, write=True) instead)")
+    temp = path.with_name(f".{path.name}.creating-{os.getpid()}")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))   # atomic: never overwrites
-    except FileExistsError:
-        raise JournalError(f"{str(path)!r} already exists; a new journal needs a path that does not") from None
+        temp.unlink(missing_ok=True)   # our own pid's leftover, never another process's
+        os.close(os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644))
     except OSError as err:
         raise JournalError(f"cannot create journal {str(path)!r}: {err.strerror}") from None
-    ours = [path] + [p for p in (Path(f"{path}-wal"), Path(f"{path}-shm")) if not p.exists()]
     try:
-        conn = sqlite3.connect(path, isolation_level=None, check_same_thread=False, timeout=10)
+        conn = sqlite3.connect(temp, isolation_level=None, check_same_thread=False, timeout=10)
         try:
-            conn.execute("PRAGMA journal_mode=WAL")
-            conn.executescript("BEGIN IMMEDIATE;" + SCHEMA)   # one transaction: a reader sees all or nothing
+            conn.execute("PRAGMA synchronous=FULL")
+            conn.executescript("BEGIN IMMEDIATE;" + SCHEMA)
             conn.executemany("INSERT INTO meta VALUES (?, ?)", [("format", str(FORMAT)), ("software", "einspace"),
                                                                 ("created", repr(time.time()))])
             conn.execute("INSERT INTO events (kind, time, data) VALUES ('run_started', ?, ?)", (time.time(), first))
             conn.execute("COMMIT")
         finally:
             conn.close()
-    except sqlite3.Error as err:
-        for made in ours:   # made just now, by us: nothing of anyone else's is removed
-            made.unlink(missing_ok=True)
+        _put_in_place(temp, path)
+    except FileExistsError:
+        raise JournalError(f"{str(path)!r} already exists; a new journal needs a path that does not") from None
+    except (sqlite3.Error, OSError) as err:
         raise JournalError(f"cannot create journal {str(path)!r}: {err}") from None
+    finally:
+        for ours in (temp, Path(f"{temp}-journal")):
+            ours.unlink(missing_ok=True)
+
+
+def _put_in_place(temp: Path, path: Path) -> None:
+    """Move the finished ``temp`` to ``path`` atomically, never over an existing file."""
+    try:
+        os.link(temp, path)   # FileExistsError if someone made ``path`` meanwhile
+    except FileExistsError:
+        raise
+    except OSError:           # a file system without hard links: rename, after one more look
+        if path.exists():
+            raise FileExistsError(path) from None
+        os.rename(temp, path)
 
 
 def open_writer(path: Path) -> sqlite3.Connection:

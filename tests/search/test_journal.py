@@ -57,6 +57,14 @@ def test_create_then_open_round_trip(tmp_path):
     raw.close()
 
 
+def test_create_builds_the_file_aside_and_links_it_into_place(tmp_path):
+    """A journal appears whole or not at all: no half-made file at the path if creation is killed."""
+    with Journal.create(tmp_path / "a.db", {"population": 3}, {}):
+        assert sorted(p.name for p in tmp_path.iterdir() if "creating" in p.name) == []
+    with Journal(tmp_path / "a.db") as r:
+        assert [e.kind for e in r.events()] == ["run_started"]
+
+
 def test_writer_connection_is_wal_and_synchronous_full(journal):
     conn = journal._conn
     assert conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"

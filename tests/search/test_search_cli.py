@@ -95,3 +95,18 @@ def test_runs_show_refuses_a_file_that_is_not_a_journal(cli, tmp_path):
     code, _, err = cli("runs", "show", str(junk))
     assert code == 1 and "junk.db" in err
     assert junk.read_text() == "hello"
+
+
+def test_plain_display_prints_a_line_per_trial_on_standard_error(cli, root, tmp_path):
+    code, out, err = cli("search", "--task", "fashion", "--root", root, "--strategy", "rs", "-n", "2", "--epochs", "1",
+                         "--batch-size", "32", "--journal", str(tmp_path / "p.db"), "--display", "plain")
+    assert code == 0
+    lines = [line for line in err.splitlines() if line.startswith("[einspace search] trial")]
+    assert len(lines) == 2 and "2/2 done" in lines[-1] and "best" in lines[-1]
+    assert "budget of 2 evaluations reached" in out
+
+
+def test_rich_display_draws_without_error(cli, root, tmp_path):
+    code, _, err = cli("search", "--task", "fashion", "--root", root, "--strategy", "rs", "-n", "1", "--epochs", "1",
+                       "--batch-size", "32", "--journal", str(tmp_path / "r.db"), "--display", "rich")
+    assert code == 0 and "evaluations" in err
