@@ -26,7 +26,7 @@ def register(sub: Any) -> None:
         description="Search --task with a strategy, training every candidate with the paper's recipe at search "
                     "fidelity (8 epochs on train, scored on valid; --epochs/--train-limit to go faster). Every "
                     "event goes to the SQLite --journal; re-running the same command, or --resume JOURNAL, "
-                    "continues a stopped or killed run. See docs/search.md.")
+                    "continues a stopped or killed run. (docs/search.md in the source repository explains the journal.)")
     p.add_argument("--task", "-t", metavar="NAME", help="task name (see `einspace data list`)")
     p.add_argument("--journal", "-j", metavar="FILE", help="the run's journal, e.g. runs/x.db (created if missing)")
     p.add_argument("--resume", metavar="FILE", help="continue the run journaled in FILE with its own configuration")
