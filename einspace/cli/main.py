@@ -29,6 +29,7 @@ COMMANDS = (
     "einspace.cli.train",
     "einspace.cli.search",
     "einspace.cli.runs",
+    "einspace.cli.draw",
 )
 
 
