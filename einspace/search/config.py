@@ -12,11 +12,12 @@ from __future__ import annotations
 import hashlib
 import json
 import math
-from dataclasses import dataclass, field, fields, replace
+from dataclasses import dataclass, field, replace
 from typing import Any, Mapping, Optional
 
 from ..errors import JournalError, SearchError
 from ..training.recipe import Fidelity, Recipe
+from ..training.records import known_fields, record_to_json
 
 __all__ = ["SearchConfig", "STRATEGIES", "RESUME_FREE", "fidelity_key"]
 
@@ -100,25 +101,11 @@ class SearchConfig:
         return dict(self.limits)
 
     def to_json(self) -> dict[str, Any]:
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, (Recipe, Fidelity)):
-                value = value.to_json()
-            elif f.name == "limits":
-                value = dict(value)
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[f.name] = value
-        return out
+        return {**record_to_json(self), "limits": dict(self.limits)}
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "SearchConfig":
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(obj) - names)
-        if unknown:
-            raise SearchError(f"not a search configuration: unknown field(s) {', '.join(unknown)}")
-        data = dict(obj)
+        data = known_fields(cls, obj, SearchError, "not a search configuration")
         try:
             data["recipe"] = Recipe.from_json(obj["recipe"])
             data["fidelity"] = Fidelity.from_json(obj["fidelity"])

@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import json
 import math
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from typing import Any, Mapping
 
 from ..errors import TrainingError
 from .recipe import Fidelity, Recipe
+from .records import known_fields, record_to_json
 
 __all__ = ["Evaluation", "EpochResult", "STATUSES"]
 
@@ -101,25 +102,13 @@ class Evaluation:
 
     def to_json(self) -> dict[str, Any]:
         """A JSON-ready dict: nested recipe and fidelity, lists for tuples, no NaN."""
-        out: dict[str, Any] = {}
-        for f in fields(self):
-            value = getattr(self, f.name)
-            if isinstance(value, (Recipe, Fidelity)):
-                value = value.to_json()
-            elif isinstance(value, tuple):
-                value = list(value)
-            out[f.name] = value
-        return out
+        return record_to_json(self)
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Evaluation":
         """The record :meth:`to_json` wrote; unknown keys are refused (a newer format)."""
-        names = {f.name for f in fields(cls)}
-        unknown = sorted(set(obj) - names)
-        if unknown:
-            raise TrainingError(f"not an Evaluation record: unknown field(s) {', '.join(unknown)}")
+        data = known_fields(cls, obj, TrainingError, "not an Evaluation record")
         try:
-            data = dict(obj)
             data["recipe"] = Recipe.from_json(obj["recipe"])
             data["fidelity"] = Fidelity.from_json(obj["fidelity"])
             for key in ("train_loss", "epoch_scores"):

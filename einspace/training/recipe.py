@@ -14,6 +14,7 @@ from typing import Any, Mapping
 
 from ..data.tasks import Task
 from ..errors import TrainingError
+from .records import known_fields, record_to_json
 
 __all__ = ["Recipe", "Fidelity", "SCORE_MODES", "SCHEDULES", "RECALIBRATE_MODES", "split_overrides"]
 
@@ -82,7 +83,7 @@ class Recipe:
                       "batch_size": h.batch_size, **overrides})
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return record_to_json(self)
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Recipe":
@@ -135,7 +136,7 @@ class Fidelity:
         return "test" if self.final else "valid"
 
     def to_json(self) -> dict[str, Any]:
-        return {f.name: getattr(self, f.name) for f in fields(self)}
+        return record_to_json(self)
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "Fidelity":
@@ -143,11 +144,7 @@ class Fidelity:
 
 
 def _known(cls: type, obj: Mapping[str, Any]) -> dict[str, Any]:
-    names = {f.name for f in fields(cls)}
-    unknown = sorted(set(obj) - names)
-    if unknown:
-        raise TrainingError(f"unknown {cls.__name__} field(s) {', '.join(unknown)}")
-    return dict(obj)
+    return known_fields(cls, obj, TrainingError, f"not a {cls.__name__} record")
 
 
 RECIPE_FIELDS = frozenset(f.name for f in fields(Recipe))

@@ -25,7 +25,7 @@ from ..interpreter.head_rules import head_params
 from ..language.grammar import load_grammar
 from ..language.parser import as_tree
 from ..language.printer import to_string
-from ..types.evaluator import Typed, infer
+from ..types.evaluator import infer
 from .evaluation import EpochResult, Evaluation
 from .loop import CallbackFailed, FitResult, batch_count, fit
 from .progress import make_progress
