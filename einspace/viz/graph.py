@@ -82,6 +82,7 @@ def draw_graph(tree: Any, input: Any, *, types: bool = False, expand: bool = Fal
         text = type_label(graph, node) if types else ""
         if text:
             label = ax.text(x + 0.8, y - level / 2, text, ha="left", va="center", fontsize=size * 0.85,
-                            family="DejaVu Sans Mono", color="#333333", zorder=2)
+                            family="DejaVu Sans Mono", color="#333333", zorder=2,
+                            bbox=dict(boxstyle="square,pad=0.1", facecolor="white", edgecolor="none", alpha=0.85))
             label.set_gid(f"type:{node}")
     return fig
