@@ -110,3 +110,32 @@ def ensure_data(task: str, root: str | None, allowed: bool, command: str) -> Non
     print(f"einspace {command}: task {task!r} is not built yet; building it offline first "
           f"(`einspace data build {task}`)", file=sys.stderr)
     build(task, root)
+
+
+#: the training settings both ``train`` and ``search`` take, as recipe / fidelity field names
+TRAINING_OPTIONS = ("epochs", "train_limit", "valid_limit", "time_limit", "device", "lr", "batch_size",
+                    "weight_decay", "recalibrate", "max_params", "max_memory")
+
+
+def add_training_options(p: Any) -> None:
+    """The training settings of ``TRAINING_OPTIONS`` on parser (or group) ``p``; unset ones are None,
+    so the task's defaults apply."""
+    p.add_argument("--epochs", type=int, metavar="N", help="epochs (default: the task's, 8; 64 when final)")
+    p.add_argument("--train-limit", type=int, metavar="N", help="train on a class-balanced subset of N samples")
+    p.add_argument("--valid-limit", type=int, metavar="N", help="score a class-balanced subset of N samples")
+    p.add_argument("--time-limit", type=float, metavar="S", help="stop with status timeout after S seconds")
+    p.add_argument("--device", metavar="D", help="cpu, cuda, cuda:N or mps (default: cuda when available)")
+    p.add_argument("--lr", type=float, metavar="X", help="learning rate (default: the task's)")
+    p.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: the task's)")
+    p.add_argument("--weight-decay", type=float, metavar="X", help="weight decay (default: the task's)")
+    p.add_argument("--recalibrate", choices=("auto", "always", "never"),
+                   help="recompute batch-norm statistics from training batches before scoring: auto (default) "
+                        "only after too few steps for the running averages to forget their initial values")
+    p.add_argument("--max-params", type=int, metavar="N", help="status too_big, never built, above N parameters")
+    p.add_argument("--max-memory", type=int, metavar="N",
+                   help="status too_big, never built, above N activation elements per sample")
+
+
+def given_options(args: Any, names: tuple[str, ...]) -> dict[str, Any]:
+    """The options among ``names`` the user set (not None), by field name."""
+    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}

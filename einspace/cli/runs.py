@@ -1,12 +1,15 @@
-"""``einspace runs show|best JOURNAL``: read a search's journal (safe while the search runs).
+"""``einspace runs show|best|plot|report JOURNAL``: read a search's journal (safe while the search runs).
 
 ``show`` prints one line per trial (``--json``: one object per line with at least id, status,
 origin, parents, arch, score, params, seconds); ``best`` the best trial, and with ``--final``
-retrains it at final fidelity (train+valid, scored on test) and records that in the journal.
+retrains it at final fidelity (train+valid, scored on test) and records that in the journal;
+``plot`` writes the search plots of one or more runs (SVG and PNG), ``report`` one self-contained
+HTML page about a run.
 """
 
 from __future__ import annotations
 
+import sys
 from typing import Any
 
 from .common import emit_json, ensure_data
@@ -29,6 +32,20 @@ def register(sub: Any) -> None:
     best.add_argument("--device", metavar="D", help="cpu, cuda, cuda:N")
     best.add_argument("--json", action="store_true", help="one JSON object")
     best.set_defaults(func=run_best)
+    plot = rs.add_parser("plot", help="write the search plots of one or more runs as SVG and PNG",
+                         description="Write the best score so far (against evaluations and against time) and "
+                                     "score against parameters for all the runs together, and for each run "
+                                     "the operations of its best architectures and the best one's lineage.")
+    plot.add_argument("journal", metavar="JOURNAL", nargs="+", help="journals; several are compared on one plot")
+    plot.add_argument("-o", "--out", metavar="DIR", required=True, help="folder for the files (made if missing)")
+    plot.set_defaults(func=run_plot)
+    report = rs.add_parser("report", help="write one self-contained HTML page about a run",
+                           description="Write the configuration, trials by state, the best architecture, "
+                                       "every plot and a sortable table of every trial into one HTML file "
+                                       "that opens with no network access.")
+    report.add_argument("journal", metavar="JOURNAL")
+    report.add_argument("-o", "--out", metavar="FILE", required=True, help="the HTML file to write")
+    report.set_defaults(func=run_report)
     p.set_defaults(func=lambda args: (p.print_help(), 2)[1])
 
 
@@ -106,3 +123,40 @@ def run_best(args: Any) -> int:
 def _final_epochs(config: Any) -> int:
     from ..data.tasks import get_task
     return get_task(config.task).hyper.epochs_eval
+
+
+def run_plot(args: Any) -> int:
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..viz.journals import read_runs
+    from ..viz.plots import plot_all
+    out = Path(args.out)
+    if out.exists() and not out.is_dir():
+        raise UsageError(f"-o {args.out}: exists and is not a folder")
+    runs = read_runs(args.journal)   # every journal is opened before anything is written
+    try:
+        written = plot_all(runs, out)
+    except OSError as err:
+        print(f"einspace runs plot: cannot write into {args.out}: {err}", file=sys.stderr)
+        return 1
+    for path in written:
+        print(path)
+    return 0
+
+
+def run_report(args: Any) -> int:
+    from pathlib import Path
+
+    from ..errors import UsageError
+    from ..viz.report import write_report
+    out = Path(args.out)
+    if out.is_dir():
+        raise UsageError(f"-o {args.out}: is a folder; give the HTML file to write")
+    try:
+        path = write_report(args.journal, out)
+    except OSError as err:
+        print(f"einspace runs report: cannot write {args.out}: {err}", file=sys.stderr)
+        return 1
+    print(path)
+    return 0

@@ -11,13 +11,11 @@ import sys
 from typing import Any
 
 from ..errors import DataError, SearchError, TrainingError, UsageError
-from .common import add_grammar_option, emit_json, ensure_data
+from .common import TRAINING_OPTIONS, add_grammar_option, add_training_options, emit_json, ensure_data, given_options
 
 #: configuration flags -> SearchConfig / training fields (None when not given)
 _SEARCH = ("population", "tournament", "evaluations", "seed", "crossover", "max_failures", "retries",
            "p_computation")
-_TRAINING = ("epochs", "train_limit", "valid_limit", "time_limit", "device", "lr", "batch_size",
-             "weight_decay", "recalibrate", "max_params", "max_memory")
 
 
 def register(sub: Any) -> None:
@@ -48,17 +46,7 @@ def register(sub: Any) -> None:
     g.add_argument("--max-failures", type=int, metavar="N", help="stop after N failed evaluations in a row (50)")
     g.add_argument("--retries", type=int, metavar="N", help="re-sends of a trial whose worker died (1)")
     t = p.add_argument_group("training (every trial)")
-    t.add_argument("--epochs", type=int, metavar="N", help="epochs per evaluation (the task's: 8)")
-    t.add_argument("--train-limit", type=int, metavar="N", help="train on a class-balanced subset of N samples")
-    t.add_argument("--valid-limit", type=int, metavar="N", help="score a class-balanced subset of N samples")
-    t.add_argument("--time-limit", type=float, metavar="S", help="status timeout after S seconds of training")
-    t.add_argument("--lr", type=float, metavar="X", help="learning rate (the task's)")
-    t.add_argument("--batch-size", type=int, metavar="N", help="batch size (the task's)")
-    t.add_argument("--weight-decay", type=float, metavar="X", help="weight decay (the task's)")
-    t.add_argument("--recalibrate", choices=("auto", "always", "never"), help="batch-norm statistics (auto)")
-    t.add_argument("--max-params", type=int, metavar="N", help="never propose or train above N parameters")
-    t.add_argument("--max-memory", type=int, metavar="N", help="the same for activation elements per sample")
-    t.add_argument("--device", metavar="D", help="cpu, cuda, cuda:N (default: cuda when available)")
+    add_training_options(t)
     e = p.add_argument_group("where evaluations run")
     e.add_argument("--executor", choices=("local", "dask"), default="local",
                    help="local: in this process (default); dask: worker processes")
@@ -75,13 +63,9 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-def _given(args: Any, names: tuple[str, ...]) -> dict[str, Any]:
-    return {n: getattr(args, n) for n in names if getattr(args, n) is not None}
-
-
 def _config(args: Any) -> Any:
     from ..search import configure
-    settings = {**_given(args, _SEARCH), **_given(args, _TRAINING)}
+    settings = {**given_options(args, _SEARCH), **given_options(args, TRAINING_OPTIONS)}
     if args.executor == "local" and args.threads is not None:
         settings["threads"] = args.threads   # in-process: the training's own thread count
     if args.no_dedup:
@@ -135,4 +119,4 @@ def run(args: Any) -> int:
 
 def _resume_free(stored: Any, args: Any) -> Any:
     from dataclasses import replace
-    return replace(stored, **_given(args, ("max_failures", "retries")))
+    return replace(stored, **given_options(args, ("max_failures", "retries")))

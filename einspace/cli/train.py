@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from ..errors import DataError, ParseError, TrainingError, TypeCheckError, UsageError
-from .common import ARCH_HELP, ensure_data, add_grammar_option, emit_json, read_arch, report_parse_error
+from .common import ARCH_HELP, TRAINING_OPTIONS, add_training_options, ensure_data, given_options, add_grammar_option, emit_json, read_arch, report_parse_error
 
 
 def register(sub: Any) -> None:
@@ -25,23 +25,10 @@ def register(sub: Any) -> None:
     p.add_argument("--task", "-t", required=True, metavar="NAME", help="task name (see `einspace data list`)")
     p.add_argument("--root", metavar="DIR", help="data root (default: $EINSPACE_DATA or ~/.cache/einspace/data)")
     p.add_argument("--final", action="store_true", help="final fidelity: train on train+valid, score on test")
-    p.add_argument("--epochs", type=int, metavar="N", help="epochs (default: the task's, 8 or 64 with --final)")
-    p.add_argument("--train-limit", type=int, metavar="N", help="train on a class-balanced subset of N samples")
-    p.add_argument("--valid-limit", type=int, metavar="N", help="score a class-balanced subset of N samples")
-    p.add_argument("--time-limit", type=float, metavar="S", help="stop with status timeout after S seconds")
-    p.add_argument("--device", metavar="D", help="cpu, cuda, cuda:N or mps (default: cuda when available)")
+    add_training_options(p)
     p.add_argument("--threads", type=int, metavar="N", help="torch CPU threads")
     p.add_argument("--seed", type=int, default=0, metavar="N", help="seed of weights, subsets and batches (0)")
     p.add_argument("--best", action="store_true", help="score = the best epoch's (default: the last epoch's)")
-    p.add_argument("--lr", type=float, metavar="X", help="learning rate (default: the task's)")
-    p.add_argument("--batch-size", type=int, metavar="N", help="batch size (default: the task's)")
-    p.add_argument("--weight-decay", type=float, metavar="X", help="weight decay (default: the task's)")
-    p.add_argument("--recalibrate", choices=("auto", "always", "never"),
-                   help="recompute batch-norm statistics from training batches before scoring: auto (default) "
-                        "only after too few steps for the running averages to forget their initial values")
-    p.add_argument("--max-params", type=int, metavar="N", help="status too_big, unbuilt, above N parameters")
-    p.add_argument("--max-memory", type=int, metavar="N",
-                   help="status too_big, unbuilt, above N activation elements per sample")
     p.add_argument("--save", metavar="DIR", help="write arch.txt, weights.safetensors and evaluation.json to DIR")
     p.add_argument("--no-build", action="store_true",
                    help="do not build a missing task offline first (default: build it, as `einspace data build`)")
@@ -51,13 +38,8 @@ def register(sub: Any) -> None:
     p.set_defaults(func=run)
 
 
-#: options passed on to train() under their own names when given
-_OPTIONS = ("epochs", "train_limit", "valid_limit", "time_limit", "device", "threads", "lr", "batch_size",
-            "weight_decay", "recalibrate", "max_params", "max_memory")
-
-
 def _overrides(args: Any) -> dict[str, Any]:
-    out = {name: getattr(args, name) for name in _OPTIONS if getattr(args, name) is not None}
+    out = given_options(args, TRAINING_OPTIONS + ("threads",))
     if args.final:
         out["final"] = True
     if args.best:
