@@ -71,13 +71,14 @@ def configure(task: str, *, strategy: str = "re", seed_arch: Optional[str] = Non
 def _open(path: Path, config: Optional[SearchConfig]) -> tuple[Journal, SearchConfig, bool]:
     """(writable journal, the run's configuration, whether it is resumed)."""
     if path.exists():
+        with Journal(path) as reader:   # checked read-only first: a refused journal is left as it was
+            stored = SearchConfig.from_json(reader.config)
+            if config is not None:
+                config.check_resumes(reader.config, str(path))
+                stored = stored.with_resume_settings(config)
+            check_meta(reader.meta, stored, str(path))
         journal = Journal(path, write=True)
         try:
-            stored = SearchConfig.from_json(journal.config)
-            if config is not None:
-                config.check_resumes(journal.config, str(path))
-                stored = stored.with_resume_settings(config)
-            check_meta(journal.meta, stored, str(path))
             journal.resumed(journal_meta(stored))
         except BaseException:
             journal.close()

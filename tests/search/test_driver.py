@@ -188,3 +188,15 @@ def test_a_journal_of_another_configuration_is_refused_untouched(tmp_path):
 def test_no_journal_to_resume_is_an_error(tmp_path):
     with pytest.raises(JournalError, match="no journal"):
         search.run(journal=tmp_path / "none.db")
+
+
+def test_a_journal_of_another_grammar_or_a_newer_version_is_refused(tmp_path):
+    from einspace.search.driver import journal_meta
+    cfg = re_config()
+    for name, meta in (("g.db", {**journal_meta(cfg), "grammar": "0" * 64}),
+                       ("v.db", {**journal_meta(cfg), "version": "99.0.0"})):
+        Journal.create(tmp_path / name, cfg.to_json(), meta).close()
+        before = (tmp_path / name).read_bytes()
+        with pytest.raises(JournalError, match="grammar" if name == "g.db" else "newer"):
+            search.run(cfg, journal=tmp_path / name, fn=proxy_evaluate)
+        assert (tmp_path / name).read_bytes() == before
