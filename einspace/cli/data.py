@@ -44,6 +44,8 @@ def register(subparsers: Any) -> None:
     p_info.add_argument("name")
     p_info.add_argument("--root")
     p_info.add_argument("--json", action="store_true")
+    p_info.add_argument("--verify", action="store_true",
+                        help="also compare every file's sha256 with the one recorded at build time")
 
 
 #: printed names of info keys that are not the key with spaces
@@ -59,6 +61,9 @@ def _print_info(info: dict[str, Any]) -> None:
             value = ", ".join(info[key]) if isinstance(info[key], list) else info[key]
             print(f"  {_LABELS.get(key, key.replace('_', ' '))}: {value}")
     print(f"  directory: {info['directory']}")
+    if "verified" in info:
+        print(f"  verified: sha256 of {len(info['verified'])} files matches the build record"
+              if info["verified"] else "  verified: no checksums recorded (original files)")
 
 
 def _list(args: argparse.Namespace) -> int:
@@ -104,7 +109,7 @@ def handler(args: argparse.Namespace) -> int:
             if args.json:
                 print(json.dumps(describe(args.name, args.root)))
             return 0
-        info = describe(args.name, args.root)
+        info = describe(args.name, args.root, verify=args.verify)
     except DataError as err:
         print(f"einspace data: error: {err}", file=sys.stderr)
         return 1

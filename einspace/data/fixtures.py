@@ -2,12 +2,15 @@
 
 ``make_fixture("addnist", tmp_path)`` writes random inputs of the task's stored shape with
 balanced labels (and a class-dependent offset, so a model can learn something) in milliseconds.
+Its ``meta.json`` records every file (size, dtype, shape, sha256) as a build's does, so the
+fixture passes the same verification as built data.
 """
 
 from __future__ import annotations
 
 import os
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 
@@ -29,17 +32,18 @@ def make_fixture(name: str, root: str | os.PathLike[str] | None = None,
         raise DataError(f"fixtures exist for Unseen NAS classification tasks, not {name!r}")
     rng = np.random.default_rng(seed)
     directory = resolve_root(root) / task.name
+    files: dict[str, Any] = {}
     for split, n in zip(SPLITS, sizes):
         y = balanced_labels(n, task.classes, rng)
         x = rng.integers(0, 200, size=(n, *task.stored)).astype(np.uint8)
         x[:, 0, 0, 0] = (y * 50 // max(1, task.classes - 1)).astype(np.uint8)
-        write_split(directory, split, x, y)
+        files.update(write_split(directory, split, x, y))
     if meta:
         write_meta(directory, {
             "name": task.name, "input": task.input, "stored": list(task.stored),
             "classes": task.classes, "labels": list(task.labels),
             "splits": dict(zip(SPLITS, sizes)), "source": "synthetic fixture",
-            "seed": seed, "size": "fixture", "version": 0,
+            "seed": seed, "size": "fixture", "version": 0, "files": files,
         })
     return directory
 

@@ -8,7 +8,6 @@ Pure numpy, so it is testable without torch or any source package.
 
 from __future__ import annotations
 
-import json
 import os
 from pathlib import Path
 from typing import Any
@@ -16,9 +15,14 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
+from .metafile import META, read_meta, write_meta
+from .npyfile import write_npy
 
 SPLITS = ("train", "valid", "test")
-META = "meta.json"
+
+__all__ = ["LAYOUTS", "META", "SPLITS", "channel_stats", "default_root", "layout_files",
+           "layout_help", "normalize", "pad_spatial", "read_meta", "resolve_root", "split_files",
+           "write_meta", "write_split"]
 
 
 def default_root() -> Path:
@@ -28,6 +32,7 @@ def default_root() -> Path:
 
 
 def resolve_root(root: str | os.PathLike[str] | None) -> Path:
+    """The data root a caller named, else the default one."""
     return Path(root).expanduser() if root is not None else default_root()
 
 
@@ -51,66 +56,32 @@ def layout_help(directory: Path, layout: str = "unseen") -> str:
             "(inputs float or uint8 (N,C,H,W), labels integers (N,))")
 
 
-def write_split(directory: Path, split: str, x: np.ndarray, y: np.ndarray) -> None:
-    """Write one split atomically (temporary name, then rename) so a killed build leaves no
-    half-written file that a later load would take for data."""
+def layout_files(directory: Path, layout: str = "unseen") -> dict[str, tuple[Path, Path]]:
+    """Every split's (inputs, labels) paths."""
+    return {split: split_files(directory, split, layout) for split in SPLITS}
+
+
+def write_split(directory: Path, split: str, x: np.ndarray, y: np.ndarray,
+                durable: bool = False) -> dict[str, Any]:
+    """Write one split, each file through a temporary name, and return the two files' records
+    (size, dtype, shape, sha256) for ``meta.json``. A build writes into a staging folder that is
+    swapped in whole (see :mod:`einspace.data.staging`); the renames here keep direct writers
+    (fixtures, tests) from leaving a half-written file under a real name."""
     if len(x) != len(y):
         raise DataError(f"{split}: {len(x)} inputs but {len(y)} labels")
-    directory.mkdir(parents=True, exist_ok=True)
+    try:
+        directory.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise DataError(f"cannot create {directory}: {err.strerror or err}") from None
+    records: dict[str, Any] = {}
     for path, arr in zip(split_files(directory, split), (x, y)):
         tmp = path.with_name(path.stem + ".tmp.npy")
-        np.save(tmp, arr, allow_pickle=False)
-        os.replace(tmp, path)
-
-
-def read_array(path: Path, directory: Path, layout: str = "unseen",
-               mmap: bool = False) -> np.ndarray:
-    """Load one ``.npy`` file; pickled object arrays are refused (they can run code)."""
-    if not path.is_file():
-        raise DataError(f"missing file {path}; {layout_help(directory, layout)}")
-    try:
-        return np.load(path, allow_pickle=False, mmap_mode="r" if mmap else None)
-    except ValueError as err:  # pickled object arrays, truncated or foreign files
-        raise DataError(f"cannot read {path} as a plain numpy array: {err}") from None
-
-
-def read_split(directory: Path, split: str, layout: str = "unseen",
-               mmap: bool = False) -> tuple[np.ndarray, np.ndarray]:
-    xp, yp = split_files(directory, split, layout)
-    x = read_array(xp, directory, layout, mmap)
-    y = read_array(yp, directory, layout, mmap)
-    return x, check_labels(y, len(x), yp)
-
-
-def check_labels(y: np.ndarray, n: int, path: Path) -> np.ndarray:
-    """Labels as int64 ``(N,)``; one-hot ``(N, K)`` labels are converted to indices."""
-    if y.ndim == 2 and y.shape[1] > 1:
-        y = y.argmax(axis=1)
-    y = y.reshape(-1) if y.ndim == 2 else y
-    if y.ndim != 1 or len(y) != n:
-        raise DataError(f"{path}: labels of shape {y.shape} do not match {n} inputs")
-    if not np.issubdtype(y.dtype, np.integer):
-        if not np.all(np.equal(np.mod(y, 1), 0)):
-            raise DataError(f"{path}: labels must be integers, got {y.dtype}")
-    return y.astype(np.int64)
-
-
-def write_meta(directory: Path, meta: dict[str, Any]) -> None:
-    directory.mkdir(parents=True, exist_ok=True)
-    tmp = directory / (META + ".tmp")
-    tmp.write_text(json.dumps(meta, indent=2, sort_keys=True) + "\n")
-    os.replace(tmp, directory / META)
-
-
-def read_meta(directory: Path) -> dict[str, Any] | None:
-    """The builder's record, or ``None`` for data sets that come without one."""
-    path = directory / META
-    if not path.is_file():
-        return None
-    try:
-        return json.loads(path.read_text())
-    except json.JSONDecodeError as err:
-        raise DataError(f"{path} is not valid JSON: {err}") from None
+        records[path.name] = write_npy(tmp, arr, durable)
+        try:
+            os.replace(tmp, path)
+        except OSError as err:
+            raise DataError(f"cannot write {path}: {err.strerror or err}") from None
+    return records
 
 
 def channel_stats(x: np.ndarray) -> tuple[np.ndarray, np.ndarray]:

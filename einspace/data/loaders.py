@@ -15,10 +15,11 @@ from typing import Any
 import numpy as np
 
 from ..errors import DataError
-from .layout import (SPLITS, channel_stats, layout_help, normalize, pad_spatial, read_meta,
-                     read_split, resolve_root)
+from .layout import channel_stats, layout_help, normalize, pad_spatial, read_meta, resolve_root
 from .splits import balance_text
+from .staging import recover
 from .tasks import Task, get_task, shape_str
+from .verify import Arrays, verify_task
 
 
 @dataclass(frozen=True, eq=False)
@@ -69,22 +70,14 @@ def _require_loader(task: Task, directory: Path) -> str:
         raise DataError(f"task {task.name!r} ({task.title}) has no loader yet: "
                         f"{task.description}")
     if not directory.is_dir():
+        recover(directory)  # a build killed between its two renames left the old copy aside
+    if not directory.is_dir():
         from .builders import RECIPES  # local import: builders import this module's neighbours
         hint = (f"build it with `einspace data build {task.name}`" if task.name in RECIPES
                 else "place the original files there")
         raise DataError(f"no data for task {task.name!r} in {directory}: {hint}; "
                         f"{layout_help(directory, task.layout)}")
     return task.layout
-
-
-def _as_stored(x: np.ndarray, stored: tuple[int, ...], path: str) -> np.ndarray:
-    """Check the per-sample shape; a channel-less ``(N, H, W)`` array gains its channel axis."""
-    if x.shape[1:] == stored and len(stored) == 2:
-        return x[:, None]
-    if x.shape[1:] != stored:
-        raise DataError(f"{path}: samples of shape {shape_str(x.shape[1:])}, expected "
-                        f"{shape_str(stored)}")
-    return x
 
 
 def _expected(task: Task, meta: dict[str, Any] | None) -> tuple[tuple[int, ...], int | None]:
@@ -94,12 +87,18 @@ def _expected(task: Task, meta: dict[str, Any] | None) -> tuple[tuple[int, ...],
     return tuple(meta.get("stored", task.stored)), meta.get("classes", task.classes)
 
 
-def _check_classes(y: np.ndarray, classes: int | None, where: str) -> None:
-    if classes is None or len(y) == 0:
-        return
-    lo, hi = int(y.min()), int(y.max())
-    if lo < 0 or hi >= classes:
-        raise DataError(f"{where}: labels span {lo}..{hi}, expected 0..{classes - 1}")
+def _verified(name: str, root: str | os.PathLike[str] | None, mmap: bool,
+              checksums: bool = False) -> tuple[Task, Path, dict[str, Any] | None, Arrays]:
+    """The task, its folder, its record and its checked splits (see :mod:`.verify`)."""
+    task = get_task(name)
+    directory = task_directory(name, root)
+    layout = _require_loader(task, directory)
+    meta = read_meta(directory)
+    stored, classes = _expected(task, meta)
+    arrays = verify_task(directory, layout, stored, classes, meta, mmap=mmap, checksums=checksums)
+    if len(stored) == 2:  # channel-less samples (NinaPro) gain their channel axis
+        arrays = {s: (x[:, None], y) for s, (x, y) in arrays.items()}
+    return task, directory, meta, arrays
 
 
 def load(name: str, root: str | os.PathLike[str] | None = None, *, normalise: bool = True,
@@ -107,20 +106,12 @@ def load(name: str, root: str | os.PathLike[str] | None = None, *, normalise: bo
     """Load task ``name`` from ``root`` (default: ``$EINSPACE_DATA`` or ``~/.cache/einspace/data``).
 
     Returns float32 inputs, normalised per channel with train statistics (``normalise=False``
-    keeps raw values) and padded as the task asks (Chesseract: 12x8x8 -> 12x18x18).
-    Raises :class:`DataError` naming the missing file and the expected layout.
+    keeps raw values) and padded as the task asks (Chesseract: 12x8x8 -> 12x18x18). Every file
+    is verified first (header, size, dtype, shape, the build's record, labels in range, finite
+    inputs); a :class:`DataError` names the file and what is wrong with it.
     """
-    task = get_task(name)
-    directory = task_directory(name, root)
-    layout = _require_loader(task, directory)
-    meta = read_meta(directory)
-    stored, classes = _expected(task, meta)
-    raw: dict[str, tuple[np.ndarray, np.ndarray]] = {}
-    for split in SPLITS:
-        x, y = read_split(directory, split, layout)
-        x = _as_stored(x, stored, f"{directory}/{split}")
-        _check_classes(y, classes, f"{directory}/{split}")
-        raw[split] = (x, y)
+    task, directory, meta, raw = _verified(name, root, mmap=False)
+    classes = _expected(task, meta)[1]
     mean = std = None
     if normalise:
         mean, std = channel_stats(raw["train"][0])
@@ -134,24 +125,22 @@ def load(name: str, root: str | os.PathLike[str] | None = None, *, normalise: bo
                    labels=labels, mean=mean, std=std, meta=meta)
 
 
-def describe(name: str, root: str | os.PathLike[str] | None = None) -> dict[str, Any]:
+def describe(name: str, root: str | os.PathLike[str] | None = None,
+             verify: bool = False) -> dict[str, Any]:
     """Shapes, classes and split sizes of a task on disk, without loading the inputs.
+
+    Verifies the files as :func:`load` does (inputs memory-mapped); ``verify`` also compares
+    each file's sha256 with the build's record and lists the files checked under ``verified``.
 
     The dictionary is the ``einspace data info --json`` object (DESIGN §5) plus extra keys.
     ``balance`` describes the class counts on disk (a ``--size tiny`` build's, not the full size's);
     ``recipe_balance`` is the builder's description of its full-size balance, when it wrote one.
     """
-    task = get_task(name)
-    directory = task_directory(name, root)
-    layout = _require_loader(task, directory)
-    meta = read_meta(directory)
+    task, directory, meta, arrays = _verified(name, root, mmap=True, checksums=verify)
     stored, classes = _expected(task, meta)
     sizes: dict[str, int] = {}
     counts: dict[str, list[int]] = {}
-    for split in SPLITS:
-        x, y = read_split(directory, split, layout, mmap=True)
-        x = _as_stored(x, stored, f"{directory}/{split}")
-        _check_classes(y, classes, f"{directory}/{split}")
+    for split, (_, y) in arrays.items():
         sizes[split] = int(len(y))
         if classes is not None:
             counts[split] = np.bincount(y, minlength=classes).tolist()
@@ -178,4 +167,6 @@ def describe(name: str, root: str | os.PathLike[str] | None = None) -> dict[str,
             info["recipe_balance"] = meta["balance"]
     if counts:  # the balance of what is on disk, whatever size was built
         info["balance"] = balance_text(counts)
+    if verify:
+        info["verified"] = sorted(((meta or {}).get("files") or {}))
     return info

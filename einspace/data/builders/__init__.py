@@ -1,8 +1,10 @@
 """Offline builders: one table of recipes, one ``build`` that runs any of them.
 
 A build is deterministic in (task, seed, sizes): the same call gives byte-identical arrays. It
-writes the Unseen NAS layout plus ``meta.json`` under ``<root>/<task>/`` and is skipped when a
-matching build is already there.
+writes the Unseen NAS layout plus ``meta.json`` (with each file's size, dtype, shape and sha256)
+into a staging folder beside ``<root>/<task>/``, verifies it, checksums included, and swaps it in
+with renames, so a killed build leaves the old data or the new. It is skipped when a matching
+build is already there and passes the same verification ``load`` applies.
 """
 
 from __future__ import annotations
@@ -15,9 +17,11 @@ from typing import Any
 import numpy as np
 
 from ...errors import DataError
-from ..layout import META, SPLITS, read_meta, resolve_root, split_files, write_meta, write_split
+from ..layout import SPLITS, read_meta, resolve_root, write_meta, write_split
 from ..sources import log
+from ..staging import recover, staging, swap_in
 from ..tasks import get_task, shape_str
+from ..verify import verify_task
 from .authors import RECIPES as _AUTHORS
 from .base import SIZE_NAMES, Built, Context, Recipe
 from .chessboards import RECIPES as _CHESS
@@ -40,13 +44,23 @@ def get_recipe(name: str) -> Recipe:
                         f"{', '.join(RECIPES)}") from None
 
 
-def _is_current(directory: Path, meta: dict[str, Any] | None, recipe: Recipe, seed: int,
-                sizes: tuple[int, int, int]) -> bool:
-    if not meta:
+def _is_current(directory: Path, recipe: Recipe, seed: int, sizes: tuple[int, int, int]) -> bool:
+    """Same seed, sizes and builder version, and the files pass ``load``'s verification."""
+    if not directory.is_dir():
         return False
-    same = (meta.get("seed") == seed and meta.get("version") == recipe.version
-            and tuple(meta.get("splits", {}).get(s) for s in SPLITS) == sizes)
-    return same and all(p.is_file() for s in SPLITS for p in split_files(directory, s))
+    try:
+        meta = read_meta(directory)
+        if not meta or "files" not in meta:
+            log(f"{recipe.task}: rebuilding, {directory} holds no build record with checksums")
+            return False
+        same = (meta.get("seed") == seed and meta.get("version") == recipe.version
+                and tuple(meta["splits"].get(s) for s in SPLITS) == sizes)
+        if same:
+            verify_task(directory, "unseen", tuple(meta["stored"]), meta["classes"], meta)
+    except DataError as err:
+        log(f"{recipe.task}: rebuilding, the data on disk is damaged: {err}")
+        return False
+    return same
 
 
 def _check(built: Built, recipe: Recipe, sizes: tuple[int, int, int]) -> tuple[int, ...]:
@@ -68,6 +82,25 @@ def _check(built: Built, recipe: Recipe, sizes: tuple[int, int, int]) -> tuple[i
     return stored
 
 
+def _meta(recipe: Recipe, built: Built, stored: tuple[int, ...], sizes: tuple[int, int, int],
+          seed: int, size: str) -> dict[str, Any]:
+    """The record of a build: what was built, from what, how it was split."""
+    task = get_task(recipe.task)
+    classes = len(built.labels)
+    padded = stored[:-2] + tuple(d + 2 * task.pad for d in stored[-2:])
+    return {
+        "name": task.name, "title": task.title, "input": shape_str(padded),
+        "stored": list(stored), "classes": classes, "labels": list(built.labels),
+        "splits": dict(zip(SPLITS, sizes)),
+        "class_counts": {s: np.bincount(built.splits[s][1], minlength=classes).tolist()
+                         for s in SPLITS},
+        "source": recipe.source, "licence": recipe.licence,
+        "split_method": recipe.split_method, "balance": recipe.balance,
+        "differences": recipe.differences, "packages": list(recipe.packages),
+        "seed": seed, "size": size, "version": recipe.version, "notes": built.notes,
+    }
+
+
 def build(name: str, root: str | os.PathLike[str] | None = None, seed: int = 0,
           size: str = "full", sizes: tuple[int, int, int] | None = None,
           force: bool = False) -> Path:
@@ -85,7 +118,8 @@ def build(name: str, root: str | os.PathLike[str] | None = None, seed: int = 0,
         raise DataError(f"sizes must be three positive counts, got {split_sizes}")
     base = resolve_root(root)
     directory = base / task.name
-    if not force and _is_current(directory, read_meta(directory), recipe, seed, split_sizes):
+    recover(directory)
+    if not force and _is_current(directory, recipe, seed, split_sizes):
         log(f"{task.name}: up to date in {directory}")
         return directory
     ctx = Context(seed=seed, sizes=split_sizes, cache=base / "_sources")  # type: ignore[arg-type]
@@ -93,23 +127,14 @@ def build(name: str, root: str | os.PathLike[str] | None = None, seed: int = 0,
     start = time.perf_counter()
     built = recipe.make(ctx)
     stored = _check(built, recipe, split_sizes)  # type: ignore[arg-type]
-    (directory / META).unlink(missing_ok=True)   # a half-rewritten directory must not look built
-    for split in SPLITS:
-        write_split(directory, split, *built.splits[split])
-    seconds = round(time.perf_counter() - start, 2)
-    classes = len(built.labels)
-    padded = stored[:-2] + tuple(d + 2 * task.pad for d in stored[-2:])
-    write_meta(directory, {
-        "name": task.name, "title": task.title, "input": shape_str(padded),
-        "stored": list(stored), "classes": classes, "labels": list(built.labels),
-        "splits": dict(zip(SPLITS, split_sizes)),
-        "class_counts": {s: np.bincount(built.splits[s][1], minlength=classes).tolist()
-                         for s in SPLITS},
-        "source": recipe.source, "licence": recipe.licence,
-        "split_method": recipe.split_method, "balance": recipe.balance,
-        "differences": recipe.differences, "packages": list(recipe.packages),
-        "seed": seed, "size": size if sizes is None else "custom", "version": recipe.version,
-        "build_seconds": seconds, "notes": built.notes,
-    })
+    with staging(directory) as tmp:
+        files: dict[str, Any] = {}
+        for split in SPLITS:
+            files.update(write_split(tmp, split, *built.splits[split], durable=True))
+        seconds = round(time.perf_counter() - start, 2)
+        meta = _meta(recipe, built, stored, split_sizes, seed, size if sizes is None else "custom")
+        write_meta(tmp, {**meta, "build_seconds": seconds, "files": files})
+        verify_task(tmp, "unseen", stored, len(built.labels), read_meta(tmp), checksums=True)
+        swap_in(tmp, directory)
     log(f"{task.name}: done in {seconds:.1f} s -> {directory}")
     return directory

