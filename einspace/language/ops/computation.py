@@ -67,6 +67,9 @@ class Linear(Operation):
 
     def output_type(self, t: Any) -> Any:
         last = t.shape[-1]
+        if self.factor is not None and not math.isfinite(last * self.factor):  # int(inf) would overflow
+            raise fail("linear.size", f"linear(x{self.factor:g}) of width {last} gives a width too large to "
+                       "represent", t)
         out = self.out_width(last)
         if out < 1:
             raise fail("linear.width", f"linear(x{self.factor}) of width {last} gives width {out} < 1", t)
