@@ -16,7 +16,7 @@ from .language.ops import (Operation, Add, Cat, Clone, Col2Im, DotProduct, Group
 from .errors import (BudgetError, CrossoverError, DataError, EinspaceError, GrammarError, InputTypeError,
                      MissingDependency, MutationError, OperationError, ParseError, RuleViolation, SamplingError,
                      TypeCheckError, UsageError, Violation, TrainingError, SearchError, JournalError,
-                     ExecutorError)
+                     ExecutorError, BuildRefused)
 from .types.evaluator import NodeInfo, Typed, check, infer
 from .language.grammar import Grammar, default_grammar, load_grammar
 from .language.parser import parse, parse_terminal
@@ -70,7 +70,7 @@ __all__ = [
     "Typed", "NodeInfo", "TensorType", "Grammar",
     "EinspaceError", "ParseError", "TypeCheckError", "GrammarError", "InputTypeError", "RuleViolation", "Violation",
     "OperationError", "MissingDependency", "BudgetError", "SamplingError", "MutationError", "CrossoverError", "DataError", "UsageError",
-    "TrainingError", "SearchError", "JournalError", "ExecutorError",
+    "TrainingError", "SearchError", "JournalError", "ExecutorError", "BuildRefused",
     "Node", "Module", "Terminal", "Sequential", "Branching", "Routing", "Computation",
     "Clone", "Group", "DotProduct", "Add", "Cat", "Identity", "Perm", "Im2Col", "Col2Im",
     "Linear", "Norm", "Relu", "Softmax", "PosEnc", "Operation",

@@ -11,7 +11,7 @@ from dataclasses import dataclass, field
 __all__ = ["EinspaceError", "ParseError", "TypeCheckError", "RuleViolation", "GrammarError", "Violation",
            "InputTypeError", "OperationError", "BudgetError", "SamplingError", "MutationError", "CrossoverError",
            "NotTypeable", "ConvGenError", "HeadError", "DataError", "SourceError", "UsageError",
-           "MissingDependency", "TrainingError", "SearchError", "JournalError", "ExecutorError"]
+           "MissingDependency", "TrainingError", "SearchError", "JournalError", "ExecutorError", "BuildRefused"]
 
 
 class EinspaceError(Exception):
@@ -169,6 +169,20 @@ class MissingDependency(EinspaceError, ImportError):
     def __init__(self, package: str, message: str):
         super().__init__(message, name=package)
         self.package = package
+
+
+class BuildRefused(EinspaceError, ValueError):
+    """An architecture that type-checks but is refused before anything is allocated: a predicted
+    figure (parameters, activation memory, a size) over its limit. ``figure``, ``value`` and
+    ``limit`` say which; the message names them."""
+
+    def __init__(self, figure: str, value: int, limit: int, message: str):
+        self.figure, self.value, self.limit, self.message = figure, value, limit, message
+        super().__init__(message)
+
+    def to_json(self) -> dict:
+        return {"path": "root", "rule": f"build.{self.figure}", "message": self.message, "figure": self.figure,
+                "value": self.value, "limit": self.limit}
 
 
 class UsageError(EinspaceError):

@@ -1,21 +1,27 @@
-"""Evaluated AST → torch module: one submodule per node, sizes from the type rules."""
+"""Evaluated AST → torch module: one submodule per node, sizes from the type rules.
+
+Before anything is allocated the build guard (:mod:`einspace.interpreter.guard`) refuses a network
+whose predicted parameters or activation memory are over the limits; the recursion limit is raised
+only while the build (and later each forward pass of a deep network) runs.
+"""
 
 from __future__ import annotations
 
-import sys
-from typing import Callable, Union
+from typing import Callable, Optional, Union
 
 from torch import nn
 
-from .._recursion import FRAMES_PER_LEVEL, HEADROOM, deep_enough
+from .._recursion import deep_enough
 from ..language.ast import Branching, Computation, Module, Routing, Sequential
 from ..types.evaluator import ROOT, Typed, child_path, infer
 from ..types.tensor import TensorType
 from . import ops  # noqa: F401  (registers the built-in operations' builders)
 from .registry import build_op
+from .guard import DEFAULT_MAX_MEMORY, DEFAULT_MAX_NODES, DEFAULT_MAX_PARAMS, guard
 from .heads import Network, make_head
 from .lowering import lower as lower_node
 from .modules import BranchingModule, ComputationModule, RoutingModule, SequentialModule
+from .stack import deepen
 
 __all__ = ["build", "build_typed"]
 
@@ -75,32 +81,34 @@ _BUILD: dict[type, Callable[..., nn.Module]] = {
 }
 
 
-def _allow_forward_depth(depth: int) -> None:
-    """Nested modules call each other: make sure a forward pass of ``depth`` levels fits the stack."""
-    need = depth * FRAMES_PER_LEVEL + HEADROOM + 100
-    if need > sys.getrecursionlimit():
-        sys.setrecursionlimit(need)
-
-
-def build_typed(typed: Typed, classes=None, *, lower: bool = True, dense=None) -> nn.Module:
+def build_typed(typed: Typed, classes=None, *, lower: bool = True, dense=None,
+                max_params: Optional[int] = DEFAULT_MAX_PARAMS,
+                max_memory: Optional[int] = DEFAULT_MAX_MEMORY,
+                max_nodes: Optional[int] = DEFAULT_MAX_NODES) -> nn.Module:
     """Build from an already evaluated tree (see :func:`build`)."""
+    guard(typed, classes, dense, max_params=max_params, max_memory=max_memory, max_nodes=max_nodes)
     head = make_head(typed.output, classes, dense)
     with deep_enough(typed.tree.depth):
         backbone = _Builder(typed, lower).module(typed.tree, ROOT)
-    _allow_forward_depth(typed.tree.depth + 2)
-    return backbone if head is None else Network(backbone, head)
+    net = backbone if head is None else Network(backbone, head)
+    return deepen(net, typed.tree.depth + 2)
 
 
 def build(tree: Union[Module, str], input: TypeLike, classes: int | None = None, *, lower: bool = True,
-          dense=None) -> nn.Module:
+          dense=None, max_params: Optional[int] = DEFAULT_MAX_PARAMS,
+          max_memory: Optional[int] = DEFAULT_MAX_MEMORY, max_nodes: Optional[int] = DEFAULT_MAX_NODES) -> nn.Module:
     """Build architecture ``tree`` at input type ``input`` as a ``torch.nn.Module``.
 
     ``classes=K`` adds a classification head (backbone → ``Network.head``), ``dense=(K, H, W)`` a
     dense-prediction head; with neither the backbone alone is returned. ``lower=False`` runs every
     node as written (no fused convolutions or attention); both paths have the same parameters and
-    ``state_dict`` keys. Raises :class:`einspace.TypeCheckError` if the tree does not type-check.
+    ``state_dict`` keys. Raises :class:`einspace.TypeCheckError` if the tree does not type-check and
+    :class:`einspace.BuildRefused`, before allocating anything, if the predicted parameters (head
+    included) exceed ``max_params``, the activation elements of one sample ``max_memory`` or the
+    nodes of the instantiated network ``max_nodes`` (defaults 200M, 500M, 100,000; None: no limit).
     """
     if isinstance(tree, str):
         from ..language.parser import parse
         tree = parse(tree)
-    return build_typed(infer(tree, input), classes, lower=lower, dense=dense)
+    return build_typed(infer(tree, input), classes, lower=lower, dense=dense, max_params=max_params,
+                       max_memory=max_memory, max_nodes=max_nodes)

@@ -11,6 +11,7 @@ from typing import Any, Optional
 
 from .. import __version__
 from ..data.tasks import Task
+from ..interpreter.guard import over_limits
 from ..interpreter.head_rules import head_params
 from ..language.grammar import load_grammar
 from ..language.parser import as_tree
@@ -23,21 +24,17 @@ __all__ = ["too_big", "refusal"]
 
 
 def too_big(typed: Typed, params: int, fidelity: Fidelity) -> str:
-    """Why ``typed`` (with ``params`` counting the head) is over the fidelity's limits; '' if not."""
-    if fidelity.max_params is not None and params > fidelity.max_params:
-        return f"{params:,} parameters predicted, over max_params {fidelity.max_params:,}"
-    if fidelity.max_memory is not None and typed.memory > fidelity.max_memory:
-        return (f"{typed.memory:,} activation elements per sample predicted, "
-                f"over max_memory {fidelity.max_memory:,}")
-    return ""
+    """Why ``typed`` (with ``params`` counting the head) is over the fidelity's limits; '' if not.
+    The build guard's rule (:func:`einspace.interpreter.guard.over_limits`) with the fidelity's limits
+    and the guard's node limit (a network of more modules than that would not build in time)."""
+    refused = over_limits(typed, params, fidelity.max_params, fidelity.max_memory)
+    return "" if refused is None else refused.message
 
 
 def refusal(arch: Any, task: Task, *, seed: int, recipe: Recipe, fidelity: Fidelity,
             grammar: Any = None) -> Optional[Evaluation]:
     """The ``too_big`` Evaluation :func:`einspace.train` would return for ``arch``, or None if
     the architecture is within the limits (and must be trained to know more)."""
-    if fidelity.max_params is None and fidelity.max_memory is None:
-        return None
     started = time.perf_counter()
     tree = as_tree(arch, grammar=grammar)
     typed = infer(tree, task.input)

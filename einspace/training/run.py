@@ -175,7 +175,8 @@ def train(arch: Any, task: str | Dataset, *, seed: int = 0, recipe: Recipe | Non
     with _session(device, seed, fidelity.threads):
         try:
             t0 = time.perf_counter()
-            net = build_typed(typed, dataset.classes).to(device)
+            net = build_typed(typed, dataset.classes, max_params=fidelity.max_params,  # too_big checked them
+                              max_memory=fidelity.max_memory).to(device)
             train_t, score_t = _tensors((tx, ty), device), _tensors((sx, sy), device)
             build_s = time.perf_counter() - t0
             deadline = None if fidelity.time_limit is None else time.perf_counter() + fidelity.time_limit
