@@ -4,16 +4,23 @@ from __future__ import annotations
 
 import sys
 
-from .common import ARCH_HELP, add_grammar_option, emit_json, input_type, read_and_infer
+from ..interpreter.guard import DEFAULT_MAX_MEMORY, DEFAULT_MAX_NODES, DEFAULT_MAX_PARAMS
+from .common import ARCH_HELP, add_grammar_option, emit_json, input_type, limit, read_and_infer
+
+#: the guard's limits: option, field name, default, what it counts
+LIMITS = (("--max-params", "max_params", DEFAULT_MAX_PARAMS, "parameters, head included"),
+          ("--max-memory", "max_memory", DEFAULT_MAX_MEMORY, "activation elements of one sample"),
+          ("--max-nodes", "max_nodes", DEFAULT_MAX_NODES, "nodes of the instantiated network"))
 
 
 def register(sub) -> None:
     p = sub.add_parser("build", help="build an architecture as a PyTorch module and run one forward pass",
                        description="Parse ARCH, check it at --input, build it as a torch module (with a head if "
                                    "--classes or --dense is given), count its parameters and run one forward pass "
-                                   "at batch 1 in eval mode. Exit 0 if it builds and the predicted and measured "
-                                   "figures agree, 1 if the architecture is invalid, 2 on usage errors "
-                                   "(torch missing included).")
+                                   "at batch 1 in eval mode. Before anything is allocated, a network over a size "
+                                   "limit is refused (--max-params, --max-memory, --max-nodes). Exit 0 if it builds "
+                                   "and the predicted and measured figures agree, 1 if the architecture is invalid "
+                                   "or refused, 2 on usage errors (torch missing included).")
     p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
     p.add_argument("--input", "-i", required=True, metavar="TYPE",
                    help="input type: C x H x W (e.g. 3x28x28) or col:S x D (e.g. col:64x512)")
@@ -23,6 +30,10 @@ def register(sub) -> None:
     p.add_argument("--plain", action="store_true", help="build without lowerings (no fused convolution/attention)")
     p.add_argument("--print", dest="show", action="store_true", help="print the torch module")
     p.add_argument("--json", action="store_true", help="print one JSON object")
+    g = p.add_argument_group("size limits, checked on the cost model before building (an integer, or 'none')")
+    for flag, dest, default, what in LIMITS:
+        g.add_argument(flag, dest=dest, type=limit, default=default, metavar="N",
+                       help=f"refuse above N {what} (default {default:,})")
     add_grammar_option(p)
     p.set_defaults(func=run)
 
@@ -44,11 +55,19 @@ def run(args) -> int:
     except HeadError as err:
         raise UsageError(err.message) from None
 
+    from ..errors import BuildRefused
+    from ..interpreter.guard import guard
+    limits = {dest: getattr(args, dest) for _, dest, _, _ in LIMITS}
+    try:
+        guard(typed, args.classes, args.dense, **limits)
+    except BuildRefused as err:
+        return _refused(err, typed, extra, args.json)
+
     from .common import require_torch
     require_torch()
     import torch
     from ..interpreter.builder import build_typed
-    net = build_typed(typed, args.classes, lower=not args.plain, dense=args.dense).eval()
+    net = build_typed(typed, args.classes, lower=not args.plain, dense=args.dense, **limits).eval()
     built = sum(p.numel() for p in net.parameters())
     with torch.no_grad():
         out = net(torch.zeros(1, *typed.input.shape))
@@ -59,6 +78,7 @@ def run(args) -> int:
     if args.classes is not None or args.dense is not None:
         result["backbone_params"] = typed.params
         result["head_params"] = extra
+    result["built"] = True
     result["built_params"] = built
     result["forward_shape"] = shape
     agree = built == result["params"] and shape == expected_shape
@@ -75,3 +95,19 @@ def run(args) -> int:
         if not agree:
             print("MISMATCH between predicted and built figures", file=sys.stderr)
     return 0 if agree else 1
+
+
+def _refused(err, typed, extra: int, as_json: bool) -> int:
+    """Report a refusal by the build guard (exit 1): the check fields, ``built: false`` and the error."""
+    if as_json:
+        result = typed.to_json()
+        result["params"] = typed.params + extra
+        result["built"] = False
+        result["errors"] = [err.to_json()]
+        emit_json(result)
+        return 1
+    flags = {dest: flag for flag, dest, _, _ in LIMITS}
+    flag = flags.get(f"max_{err.figure}")
+    print(f"refused: {err}" + (f" (raise the limit with {flag} N, or {flag} none)" if flag else ""),
+          file=sys.stderr)
+    return 1

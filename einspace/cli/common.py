@@ -2,28 +2,26 @@
 
 from __future__ import annotations
 
+import argparse
 import json
+import os
 import sys
-from pathlib import Path
 from typing import Any
 
-from ..errors import UsageError
-from ..errors import ParseError
+from ..errors import ParseError, UsageError
 from ..types.tensor import InputTypeError, TensorType, as_type
+from .reading import MAX_INPUT_BYTES, decode_text, read_stdin, read_text_file
+
 
 ARCH_HELP = "architecture: a string, @path to a file, seed:NAME for a built-in seed, or - for stdin"
 
 
 def read_arch_text(arg: str) -> str:
-    """The text an ARCH argument stands for."""
+    """The text an ARCH argument stands for (UsageError for what cannot be read as architecture text)."""
     if arg == "-":
-        return sys.stdin.read()
+        return decode_text(read_stdin(), "standard input")
     if arg.startswith("@"):
-        path = Path(arg[1:])
-        try:
-            return path.read_text(encoding="utf-8")
-        except OSError as err:
-            raise UsageError(f"cannot read {str(path)!r}: {err.strerror}") from None
+        return read_text_file(arg[1:])
     if arg.startswith("seed:"):
         try:
             from .. import seeds
@@ -38,9 +36,51 @@ def read_arch_text(arg: str) -> str:
 
 
 def read_arch(arg: str, grammar: Any = None):
-    """Parse an ARCH argument; ParseError propagates for the caller to report (exit 1)."""
+    """Parse an ARCH argument; ParseError propagates for the caller to report (exit 1), a bad
+    grammar file or unreadable ARCH is a UsageError (exit 2)."""
     from ..language.parser import parse
-    return parse(read_arch_text(arg), grammar=grammar)
+    g = grammar_arg(grammar)
+    return parse(read_arch_text(arg), grammar=g)
+
+
+def limit(text: str) -> int | None:
+    """An argparse type: a non-negative integer (``_`` allowed), or ``none``/``off``/``inf`` for no limit."""
+    if text.strip().lower() in ("none", "off", "inf"):
+        return None
+    return count(text)
+
+
+def count(text: str) -> int:
+    """An argparse type: a non-negative integer (exit 2 with a message otherwise)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
+    if value < 0:
+        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+    return value
+
+
+def positive(text: str) -> int:
+    """An argparse type: an integer >= 1 (exit 2 with a message otherwise)."""
+    try:
+        value = int(text.replace("_", ""))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
+    return value
+
+
+def probability(text: str) -> float:
+    """An argparse type: a number in [0, 1]."""
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text!r}") from None
+    if not 0.0 <= value <= 1.0:  # NaN fails too
+        raise argparse.ArgumentTypeError(f"expected a probability in [0, 1], got {text}")
+    return value
 
 
 def input_type(text: str | None) -> TensorType | None:
@@ -75,6 +115,25 @@ def require_torch() -> None:
         if err.name is None or err.name.split(".")[0] != "torch":
             raise  # torch is there but one of its own dependencies is broken: show that
         raise UsageError(TORCH_HINT) from None
+
+
+def grammar_arg(path: Any) -> Any:
+    """The grammar a ``--grammar FILE`` names, loaded (None: the packaged one); a file that cannot be
+    used is a UsageError (exit 2) with the GrammarError's message."""
+    if path is None or not isinstance(path, str):
+        return path
+    from ..errors import GrammarError
+    from ..language.grammar import load_grammar
+    try:
+        size = os.stat(path).st_size
+    except (OSError, ValueError):
+        size = 0  # load_grammar names the problem
+    if size > MAX_INPUT_BYTES:
+        raise UsageError(f"grammar file {path!r} is over {MAX_INPUT_BYTES // 2**20} MiB")
+    try:
+        return load_grammar(path)
+    except GrammarError as err:
+        raise UsageError(f"--grammar: {err}") from None
 
 
 def add_grammar_option(p) -> None:

@@ -9,6 +9,7 @@ from __future__ import annotations
 import argparse
 import json
 import sys
+from pathlib import Path
 from typing import Any
 
 from ..data.builders import RECIPES, SIZE_NAMES, build, get_recipe
@@ -16,6 +17,7 @@ from ..errors import DataError
 from ..data.layout import default_root
 from ..data.loaders import describe
 from ..data.tasks import get_task, tasks
+from .common import count
 
 
 def register(subparsers: Any) -> None:
@@ -34,7 +36,7 @@ def register(subparsers: Any) -> None:
     p_build = sub.add_parser("build", help="build a task offline from package sources")
     p_build.add_argument("name")
     p_build.add_argument("--root", help="data root (default: $EINSPACE_DATA or ~/.cache/einspace/data)")
-    p_build.add_argument("--seed", type=int, default=0)
+    p_build.add_argument("--seed", type=count, default=0)
     p_build.add_argument("--size", choices=SIZE_NAMES, default="full",
                          help="full: the original's split sizes; small: 1/10; tiny: 1/100")
     p_build.add_argument("--force", action="store_true", help="rebuild even if up to date")
@@ -46,6 +48,22 @@ def register(subparsers: Any) -> None:
     p_info.add_argument("--json", action="store_true")
     p_info.add_argument("--verify", action="store_true",
                         help="also compare every file's sha256 with the one recorded at build time")
+
+
+def root_problem(root: str | None) -> str:
+    """Why ``--root`` cannot be a data root ('' if it can): it, or the nearest existing folder above
+    it, must be a directory (a build creates the rest)."""
+    if root is None:
+        return ""
+    if "\0" in root:
+        return f"--root {root!r} holds a NUL byte"
+    path = Path(root).expanduser()
+    while not path.exists() and not path.is_symlink() and path != path.parent:
+        path = path.parent
+    if not path.is_dir():
+        what = "is" if str(path) == str(Path(root).expanduser()) else f"is under {str(path)!r}, which is"
+        return f"--root {root!r} {what} not a directory"
+    return ""
 
 
 #: printed names of info keys that are not the key with spaces
@@ -93,6 +111,10 @@ def handler(args: argparse.Namespace) -> int:
     command = getattr(args, "data_command", None)
     if command is None:
         args._data_parser.print_help(sys.stderr)
+        return 2
+    problem = root_problem(args.root)
+    if problem:
+        print(f"einspace data: error: {problem}", file=sys.stderr)
         return 2
     try:
         if command == "list":

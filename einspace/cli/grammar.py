@@ -3,8 +3,7 @@
 from __future__ import annotations
 
 from ..errors import UsageError
-from ..errors import GrammarError
-from .common import add_grammar_option, emit_json
+from .common import add_grammar_option, count, emit_json, grammar_arg, input_type, positive, probability
 
 
 def register(sub) -> None:
@@ -14,16 +13,16 @@ def register(sub) -> None:
                     "radius and consistency verdict, the expected numbers of terminals and non-terminals, and "
                     "the critical p(M -> C). With --table6, compare size statistics of N derivations per "
                     "p(M -> C) (bare PCFG and the sampler) as in the paper's Table 6.")
-    p.add_argument("--p-computation", type=float, default=None, metavar="P", help="analyse with p(M -> C) = P")
+    p.add_argument("--p-computation", type=probability, default=None, metavar="P", help="analyse with p(M -> C) = P")
     p.add_argument("--copies", action="store_true",
                    help="count a 4/8-way template once per copy (as the original code's deep copies)")
     p.add_argument("--json", action="store_true", help="print one JSON object")
     p.add_argument("--table6", action="store_true", help="empirical size statistics per p(M -> C)")
-    p.add_argument("-n", type=int, default=2000, metavar="N", help="derivations per probability (default 2000)")
-    p.add_argument("--p", type=float, nargs="+", default=[0.9, 0.8, 0.7, 0.6, 0.5], metavar="P",
+    p.add_argument("-n", type=positive, default=2000, metavar="N", help="derivations per probability (default 2000)")
+    p.add_argument("--p", type=probability, nargs="+", default=[0.9, 0.8, 0.7, 0.6, 0.5], metavar="P",
                    help="probabilities for --table6 (default 0.9 0.8 0.7 0.6 0.5)")
     p.add_argument("--input", "-i", default="3x28x28", metavar="TYPE", help="input type of the sampler for --table6")
-    p.add_argument("--seed", type=int, default=0, help="random seed for --table6 (default 0)")
+    p.add_argument("--seed", type=count, default=0, help="random seed for --table6 (default 0)")
     add_grammar_option(p)
     p.set_defaults(func=run)
 
@@ -31,10 +30,7 @@ def register(sub) -> None:
 def run(args) -> int:
     from ..language import analysis
     from ..language.grammar import load_grammar
-    try:
-        g = load_grammar(args.grammar)
-    except GrammarError as err:
-        raise UsageError(str(err)) from None
+    g = load_grammar(grammar_arg(args.grammar))
     if args.p_computation is not None and not 0.0 <= args.p_computation <= 1.0:
         raise UsageError("--p-computation must be in [0, 1]")
     if args.table6:
@@ -75,8 +71,7 @@ def _table6(g, args) -> int:
     from ..generate.budget import Budget
     from ..generate.chooser import RandomChooser
     from ..generate.sampler import sample, with_p_computation
-    from ..types.tensor import as_type
-    t = as_type(args.input)
+    t = input_type(args.input)
     # generous limits: Table 6 reports the grammar's sizes, not a budget's; only a runaway is cut
     # (max_nodes counts template copies: the instantiated network)
     budget = Budget(max_nodes=2_000_000, max_depth=2_000, max_params=None, max_flops=None, max_memory=None)

@@ -7,7 +7,7 @@ import sys
 from ..errors import ParseError, TypeCheckError
 from ..language.printer import STYLES
 from ..types.display import to_string
-from .common import ARCH_HELP, add_grammar_option, input_type, read_arch, report_parse_error
+from .common import ARCH_HELP, add_grammar_option, input_type, positive, read_arch, report_parse_error
 
 
 def register(sub) -> None:
@@ -17,7 +17,7 @@ def register(sub) -> None:
     p.add_argument("arch", metavar="ARCH", help=ARCH_HELP)
     p.add_argument("--style", "-s", choices=STYLES, default="canonical", help="notation (default: canonical)")
     p.add_argument("--input", "-i", metavar="TYPE", help="input type for --style tree, e.g. 3x28x28")
-    p.add_argument("--width", type=int, default=80, help="line width of the compact style (default 80)")
+    p.add_argument("--width", type=positive, default=80, help="line width of the compact style (default 80)")
     add_grammar_option(p)
     p.set_defaults(func=run)
 
