@@ -44,6 +44,16 @@ def read_meta(directory: Path) -> dict[str, Any] | None:
     path = directory / META
     if not path.exists() and not path.is_symlink():
         return None
+    try:
+        meta = _parse(path)
+    except DataError as err:
+        raise DataError(f"{err}; {rebuild_hint(directory)}, or delete it beside original "
+                        "files") from None
+    check_meta(meta, path)
+    return meta
+
+
+def _parse(path: Path) -> dict[str, Any]:
     with open_file(path) as fp:
         try:
             raw = fp.read(MAX_META_BYTES + 1)
@@ -61,7 +71,6 @@ def read_meta(directory: Path) -> dict[str, Any] | None:
         raise DataError(f"{path} nests too deeply to be a task record") from None
     if not isinstance(meta, dict):
         raise DataError(f"{path} must hold a JSON object, not {type(meta).__name__}")
-    check_meta(meta, path)
     return meta
 
 

@@ -12,6 +12,7 @@ import errno
 import hashlib
 import math
 import os
+import tokenize  # numpy tokenizes old-style headers; garbage there raises TokenError
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -82,7 +83,7 @@ def read_header(path: Path) -> Header:
         except OSError as err:
             raise _unreadable(path, err) from None
         except (ValueError, TypeError, SyntaxError, EOFError, UnicodeDecodeError,
-                OverflowError, MemoryError, RecursionError) as err:
+                OverflowError, MemoryError, RecursionError, tokenize.TokenError) as err:
             raise DataError(f"{path} is not a readable .npy file: {_short(err)}") from None
     if dtype.hasobject or dtype.fields is not None or dtype.subdtype is not None:
         raise DataError(f"{path}: dtype {dtype} is not a plain numpy array (pickled object "

@@ -29,14 +29,17 @@ Arrays = dict[str, tuple[np.ndarray, np.ndarray]]
 SCAN = 1 << 22
 
 
-def check_input_header(h: Header, stored: tuple[int, ...], record: dict[str, Any] | None) -> None:
-    """Inputs: ``(N, *stored)`` with N >= 1, a numeric dtype inputs may have, as recorded."""
+def check_input_header(h: Header, stored: tuple[int, ...], record: dict[str, Any] | None,
+                       where: str = "") -> None:
+    """Inputs: ``(N, *stored)`` with N >= 1, a numeric dtype inputs may have, as recorded.
+
+    ``where`` says where the expectation came from (" (meta.json)"), for the message."""
     if (h.dtype.kind, h.dtype.itemsize) not in INPUT_KINDS:
         raise DataError(f"{h.path}: inputs of dtype {h.dtype} ({h.dtype.str}); expected uint8, "
                         "float32 or float64")
     if len(h.shape) != len(stored) + 1 or h.shape[1:] != tuple(stored):
         raise DataError(f"{h.path}: samples of shape {_shape(h.shape[1:])}, expected "
-                        f"{_shape(stored)}")
+                        f"{_shape(stored)}{where}")
     if h.shape[0] < 1:
         raise DataError(f"{h.path}: holds no samples")
     _match_record(h, record)
@@ -55,11 +58,11 @@ def _match_record(h: Header, record: dict[str, Any] | None) -> None:
     if record is None:
         return
     if h.size != record["bytes"]:
-        raise DataError(f"{h.path}: {h.size} bytes, the build recorded {record['bytes']}")
+        raise DataError(f"{h.path}: {h.size} bytes, meta.json records {record['bytes']}")
     if h.dtype.str != record["dtype"]:
-        raise DataError(f"{h.path}: dtype {h.dtype.str}, the build recorded {record['dtype']}")
+        raise DataError(f"{h.path}: dtype {h.dtype.str}, meta.json records {record['dtype']}")
     if list(h.shape) != record["shape"]:
-        raise DataError(f"{h.path}: shape {list(h.shape)}, the build recorded {record['shape']}")
+        raise DataError(f"{h.path}: shape {list(h.shape)}, meta.json records {record['shape']}")
 
 
 def check_inputs(x: np.ndarray, path: Path) -> None:
@@ -78,7 +81,8 @@ def check_inputs(x: np.ndarray, path: Path) -> None:
                             f"(inputs must be finite)")
 
 
-def check_label_values(y: np.ndarray, classes: int | None, path: Path) -> np.ndarray:
+def check_label_values(y: np.ndarray, classes: int | None, path: Path,
+                       where: str = "") -> np.ndarray:
     """Labels as int64 ``(N,)`` in ``[0, classes)``; one-hot rows become their index."""
     if y.dtype.kind == "f":
         if not np.isfinite(y).all():
@@ -92,7 +96,7 @@ def check_label_values(y: np.ndarray, classes: int | None, path: Path) -> np.nda
     if classes is not None and len(labels):
         lo, hi = int(labels.min()), int(labels.max())
         if lo < 0 or hi >= classes or not np.array_equal(labels, y):
-            raise DataError(f"{path}: labels span {lo}..{hi}, expected 0..{classes - 1}")
+            raise DataError(f"{path}: labels span {lo}..{hi}, expected 0..{classes - 1}{where}")
     return labels
 
 
@@ -131,7 +135,8 @@ def _verify(directory: Path, layout: str, stored: tuple[int, ...], classes: int 
     headers: dict[str, tuple[Header, Header]] = {}
     for split, (xp, yp) in files.items():   # every header first: cheap, and refuses most damage
         xh = read_header(xp)
-        check_input_header(xh, stored, records and records[xp.name])
+        check_input_header(xh, stored, records and records[xp.name],
+                           " (meta.json)" if meta and "stored" in meta else "")
         yh = read_header(yp)
         check_label_header(yh, xh.shape[0], records and records[yp.name])
         if sizes is not None and sizes.get(split) != xh.shape[0]:
@@ -139,7 +144,8 @@ def _verify(directory: Path, layout: str, stored: tuple[int, ...], classes: int 
         headers[split] = (xh, yh)
     out: Arrays = {}
     for split, (xh, yh) in headers.items():
-        y = check_label_values(load_array(yh), classes, yh.path)
+        y = check_label_values(load_array(yh), classes, yh.path,
+                               " (meta.json)" if meta and "classes" in meta else "")
         x = load_array(xh, mmap=mmap)
         check_inputs(x, xh.path)
         out[split] = (x, y)
