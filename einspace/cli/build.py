@@ -4,13 +4,17 @@ from __future__ import annotations
 
 import sys
 
-from ..interpreter.guard import DEFAULT_MAX_MEMORY, DEFAULT_MAX_NODES, DEFAULT_MAX_PARAMS
+from ..errors import BuildRefused
+from ..interpreter.guard import DEFAULT_MAX_MEMORY, DEFAULT_MAX_NODES, DEFAULT_MAX_PARAMS, guard
+from ..types.evaluator import Typed
 from .common import ARCH_HELP, add_grammar_option, emit_json, input_type, limit, read_and_infer
 
-#: the guard's limits: option, field name, default, what it counts
+#: the guard's limits: option, keyword, default, what it counts
 LIMITS = (("--max-params", "max_params", DEFAULT_MAX_PARAMS, "parameters, head included"),
           ("--max-memory", "max_memory", DEFAULT_MAX_MEMORY, "activation elements of one sample"),
           ("--max-nodes", "max_nodes", DEFAULT_MAX_NODES, "nodes of the instantiated network"))
+#: the option that raises the limit of each figure a BuildRefused names
+FLAGS = {"params": "--max-params", "memory": "--max-memory", "nodes": "--max-nodes"}
 
 
 def register(sub) -> None:
@@ -55,8 +59,6 @@ def run(args) -> int:
     except HeadError as err:
         raise UsageError(err.message) from None
 
-    from ..errors import BuildRefused
-    from ..interpreter.guard import guard
     limits = {dest: getattr(args, dest) for _, dest, _, _ in LIMITS}
     try:
         guard(typed, args.classes, args.dense, **limits)
@@ -97,7 +99,7 @@ def run(args) -> int:
     return 0 if agree else 1
 
 
-def _refused(err, typed, extra: int, as_json: bool) -> int:
+def _refused(err: BuildRefused, typed: Typed, extra: int, as_json: bool) -> int:
     """Report a refusal by the build guard (exit 1): the check fields, ``built: false`` and the error."""
     if as_json:
         result = typed.to_json()
@@ -106,8 +108,7 @@ def _refused(err, typed, extra: int, as_json: bool) -> int:
         result["errors"] = [err.to_json()]
         emit_json(result)
         return 1
-    flags = {dest: flag for flag, dest, _, _ in LIMITS}
-    flag = flags.get(f"max_{err.figure}")
+    flag = FLAGS.get(err.figure)
     print(f"refused: {err}" + (f" (raise the limit with {flag} N, or {flag} none)" if flag else ""),
           file=sys.stderr)
     return 1

@@ -37,7 +37,8 @@ def run(capsys):
 
 def einspace_process(*argv: str, stdin=None, input: bytes | None = None) -> subprocess.CompletedProcess:
     """The CLI as a process (for standard input and FIFOs), with a timeout so a hang fails the test."""
-    return subprocess.run([sys.executable, "-m", "einspace.cli.main", *argv], stdin=stdin, input=input,
+    command = "import sys; from einspace.cli.main import main; sys.exit(main())"
+    return subprocess.run([sys.executable, "-c", command, *argv], stdin=stdin, input=input,
                           capture_output=True, timeout=60, cwd=ROOT)
 
 
