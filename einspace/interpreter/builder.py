@@ -90,8 +90,8 @@ def build_typed(typed: Typed, classes=None, *, lower: bool = True, dense=None,
     head = make_head(typed.output, classes, dense)
     with deep_enough(typed.tree.depth):
         backbone = _Builder(typed, lower).module(typed.tree, ROOT)
-    net = backbone if head is None else Network(backbone, head)
-    return deepen(net, typed.tree.depth + 2)
+    deepen(backbone, typed.tree.depth + 1)  # net.backbone(x) alone is a deep pass too
+    return backbone if head is None else deepen(Network(backbone, head), typed.tree.depth + 2)
 
 
 def build(tree: Union[Module, str], input: TypeLike, classes: int | None = None, *, lower: bool = True,

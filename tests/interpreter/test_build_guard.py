@@ -148,3 +148,12 @@ def test_a_deep_network_runs_and_restores_the_limit_after_each_pass():
         net(torch.randn(1, 2, 5))
     assert sys.getrecursionlimit() == limit
     assert net(x).shape == (1, 2, 3)
+
+
+def test_the_backbone_of_a_deep_network_with_a_head_runs_alone_too():
+    limit = sys.getrecursionlimit()
+    text = "sequential(" + ", ".join(["relu"] * 500 + ["linear(3)"]) + ")"
+    net = einspace.build(einspace.parse(text, max_depth=1000), "col:2x3", classes=4)
+    x = torch.randn(1, 2, 3)
+    assert net(x).shape == (1, 4) and net.backbone(x).shape == (1, 2, 3)
+    assert sys.getrecursionlimit() == limit
