@@ -65,6 +65,7 @@ def _build_in_child(root: Path, kill_at: int | None) -> int:
     pid = os.fork()
     if pid == 0:  # the child: build with seed 2 over the seed-1 data, and die on cue
         try:
+            signal.alarm(30)   # a child that hangs dies of SIGALRM: the test fails, never hangs
             calls = _count_steps(kill_at)
             data.build("addnist", root, seed=2, size="tiny", force=True)
             os._exit(min(calls[0], 200))

@@ -58,7 +58,7 @@ def _is_current(directory: Path, recipe: Recipe, seed: int, sizes: tuple[int, in
         if same:
             verify_task(directory, "unseen", tuple(meta["stored"]), meta["classes"], meta)
     except DataError as err:
-        log(f"{recipe.task}: rebuilding, the data on disk is damaged: {err}")
+        log(f"{recipe.task}: rebuilding, the data on disk does not pass verification: {err}")
         return False
     return same
 
