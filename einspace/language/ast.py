@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import ClassVar, Iterator
 
 from .._recursion import deep_enough
+from .deep import deep_repr, equal, flatten, rebuild
 
 __all__ = ["Node", "Terminal", "Module", "Sequential", "Branching", "Routing", "Computation", "canonical",
            "MODULE_TAGS", "SLOT_SYMBOLS", "is_int", "node_dataclass"]
@@ -51,14 +52,16 @@ class Node:
         return self._hash
 
     def __eq__(self, other: object) -> bool:
-        if self is other:
-            return True
-        if type(self) is not type(other) or self._hash != other._hash:  # type: ignore[attr-defined]
-            return False
-        return self._fields() == other._fields()  # type: ignore[attr-defined]
+        return self is other or (type(self) is type(other) and equal(self, other))
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
+
+    def __copy__(self) -> "Node":
+        return self  # nodes are immutable values: a copy may be the node itself
+
+    def __deepcopy__(self, memo: dict) -> "Node":
+        return self
 
     @property
     def children(self) -> tuple["Node", ...]:
@@ -95,7 +98,7 @@ class Terminal(Node):
 _CACHED = ("_hash", "depth", "size")
 
 
-def node_dataclass(cls):
+def node_dataclass(cls, own_repr: bool = True):
     """Frozen dataclass with the cached fields (hash, depth, size) excluded from init/compare/repr."""
     ann = cls.__dict__.get("__annotations__")
     if ann is None:
@@ -104,10 +107,7 @@ def node_dataclass(cls):
     for name in _CACHED:
         ann[name] = int
         setattr(cls, name, field(init=False, repr=False, compare=False))
-    return dataclass(frozen=True, eq=False)(cls)
-
-
-_node_dataclass = node_dataclass
+    return dataclass(frozen=True, eq=False, repr=own_repr)(cls)
 
 
 def is_int(x: object) -> bool:
@@ -149,6 +149,22 @@ class Module(Node):
         """The grammar symbol of each child (``M``, ``B``, ``A``, ``R1``, ``R2``, ``C``)."""
         return tuple(SLOT_SYMBOLS[n] for n in self.child_names())
 
+    @classmethod
+    def from_children(cls, children: list[Node]) -> "Module":
+        """The module of this kind with ``children`` (in the order of :attr:`children`)."""
+        return cls(*children)
+
+    def __reduce__(self) -> tuple:
+        return rebuild, (flatten(self),)  # flat, so pickling a deep tree needs no deep stack
+
+    def __repr__(self) -> str:
+        return deep_repr(self)
+
+
+def _module_dataclass(cls):
+    """A module kind: a node dataclass whose ``repr`` is :meth:`Module.__repr__` (no recursion)."""
+    return node_dataclass(cls, own_repr=False)
+
 
 def _expect(value: object, types: tuple, what: str) -> None:
     if not isinstance(value, types):
@@ -156,7 +172,7 @@ def _expect(value: object, types: tuple, what: str) -> None:
         raise TypeError(f"{what} must be {names}, got {type(value).__name__}")
 
 
-@_node_dataclass
+@_module_dataclass
 class Sequential(Module):
     """sequential(first, second): two modules in order."""
     first: Module
@@ -179,7 +195,7 @@ class Sequential(Module):
         return (self.first, self.second)
 
 
-@_node_dataclass
+@_module_dataclass
 class Branching(Module):
     """branching(b){fn, M1, M2, agg} for b = 2, or branching(b){fn, M, agg} for b = 4, 8.
 
@@ -206,6 +222,10 @@ class Branching(Module):
             _expect(b, (Module,), "branching's inner module")
         _finish(self, (), (self.fn, *self.branches, self.agg))
 
+    @classmethod
+    def from_children(cls, children: list[Node]) -> "Branching":
+        return cls(children[0], tuple(children[1:-1]), children[-1])  # type: ignore[arg-type]
+
     @property
     def factor(self) -> int:
         return self.fn.b
@@ -223,7 +243,7 @@ class Branching(Module):
         return (self.fn, self.branches, self.agg)
 
 
-@_node_dataclass
+@_module_dataclass
 class Routing(Module):
     """routing[pre, inner, post]."""
     pre: Terminal
@@ -248,7 +268,7 @@ class Routing(Module):
         return (self.pre, self.inner, self.post)
 
 
-@_node_dataclass
+@_module_dataclass
 class Computation(Module):
     """computation<op>."""
     op: Terminal

@@ -10,20 +10,19 @@ a type error inside an expansion can name the definition and the line of the cal
 from __future__ import annotations
 
 import weakref
+from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from lark import Token
 
 from .ast import Computation, Module, Node
 from .ops import Operation, operations
-from .syntax_errors import MODULE_KEYWORDS, error_at, keywords, suggest
+from .limits import MAX_DEPTH, MAX_DIGITS, MAX_FACTOR_DIGITS
+from .syntax_errors import MODULE_KEYWORDS, cut, error_at, keywords, quote, suggest
 
 __all__ = ["Deferred", "Definition", "Expansion", "CallSite", "call_sites", "remember_calls", "expand_call", "resolve",
            "value_of", "MAX_DIGITS"]
-
-#: most digits of an integer argument (larger sizes are never meaningful, and int() of huge text is slow)
-MAX_DIGITS = 9
 
 
 class Deferred:
@@ -64,13 +63,39 @@ class Expansion:
     """State of one expansion: definitions, the active call chain, a memo of finished calls, and the
     call sites of the subtrees it built."""
 
-    def __init__(self, defs: dict[str, Definition], text: str, max_nodes: int):
+    def __init__(self, defs: dict[str, Definition], text: str, max_nodes: int, max_depth: int = MAX_DEPTH):
         self.defs = defs
         self.text = text
         self.active: list[str] = []
+        self.calls: list[Token] = []
         self.memo: dict[tuple, Node] = {}
         self.max_nodes = max_nodes
+        self.max_depth = max_depth
+        self.level = 0
         self.sites: list[CallSite] = []
+
+    @contextmanager
+    def nested(self) -> Iterator[None]:
+        """One module level of the tree being expanded: refused beyond ``max_depth`` before the
+        expansion recurses any deeper (at the innermost call, or the start of the text)."""
+        self.level += 1
+        try:
+            if self.level > self.max_depth:
+                raise error_at(self.calls[-1] if self.calls else None, self.text, "the expanded architecture "
+                               f"nests more than {self.max_depth} levels deep",
+                               "pass max_depth= to parse deeper architectures")
+            yield
+        finally:
+            self.level -= 1
+
+    def check(self, node: Node, tok: Token | None, what: str) -> None:
+        """Refuse a subtree over the node or depth limit as soon as it is built."""
+        if node.size > self.max_nodes:
+            raise error_at(tok, self.text, f"{what} gives {node.size:,} nodes, more than the limit of "
+                           f"{self.max_nodes:,}", "pass max_nodes= to parse larger architectures")
+        if node.depth > self.max_depth:
+            raise error_at(tok, self.text, f"{what} nests {node.depth:,} levels deep, more than the limit of "
+                           f"{self.max_depth}", "pass max_depth= to parse deeper architectures")
 
     def record(self, node: Node, name: str, args: tuple, tok: Token) -> None:
         # shared computation values (one per operation) cannot say which call made them
@@ -104,6 +129,9 @@ def value_of(a: Any, text: str) -> Any:
             raise error_at(a, text, f"integer {a[:MAX_DIGITS]}… has {len(a):,} digits, more than the "
                            f"limit of {MAX_DIGITS}")
         return int(a)
+    if a.type == "FACTOR" and len(a) - 1 - a.count(".") > MAX_FACTOR_DIGITS:  # x, digits, maybe a point
+        raise error_at(a, text, f"factor {quote(str(a), 12)} has more than {MAX_FACTOR_DIGITS} digits",
+                       "a width factor needs a few digits, e.g. linear(x0.25)")
     return str(a)
 
 
@@ -113,7 +141,7 @@ def resolve(value: Any, env: dict, ctx: Expansion) -> Any:
     if isinstance(value, Token) and value.type == "NAME":
         name = str(value)
         if name not in env:
-            raise error_at(value, ctx.text, f"unknown parameter {name[:40]!r}",
+            raise error_at(value, ctx.text, f"unknown parameter {quote(name)}",
                            suggest(name, list(env)) if env else "integer arguments only come from let parameters")
         return env[name]
     return value
@@ -144,28 +172,30 @@ def expand_call(name_tok: Token, raw_args: list, env: dict, ctx: Expansion, text
             shape = {"sequential": "sequential(A, B, ...)", "branching": "branching(b){fn, M, ..., agg}",
                      "routing": "routing[pre, M, post]", "computation": "computation<op>"}[name]
             raise error_at(name_tok, text, f"{name} is written {shape}")
-        shown = name if len(name) <= 40 else name[:37] + "..."
-        raise error_at(name_tok, text, f"unknown operation or definition {shown!r}",
+        raise error_at(name_tok, text, f"unknown operation or definition {quote(name)}",
                        suggest(name[:64], list(keywords()) + list(ctx.defs)))
     args = [value_of(resolve(a, env, ctx), text) for a in raw_args]
     if len(args) != len(d.params):
-        raise error_at(name_tok, text, f"{name} takes {len(d.params)} argument(s), got {len(args)}")
+        raise error_at(name_tok, text, f"{quote(name)} takes {len(d.params)} argument(s), got {len(args)}")
     key = (name, tuple(args))
     done = ctx.memo.get(key)
     if done is not None:
         return done
     if name in ctx.active:
-        chain = " → ".join(ctx.active[ctx.active.index(name):] + [name])
-        raise error_at(name_tok, text, f"definition {name!r} refers to itself ({chain})",
+        chain = " → ".join(cut(n, 20) for n in ctx.active[ctx.active.index(name):] + [name])
+        raise error_at(name_tok, text, f"definition {quote(name)} refers to itself ({cut(chain, 200)})",
                        "let definitions cannot be recursive")
+    if len(ctx.active) >= ctx.max_depth:
+        raise error_at(name_tok, text, f"let calls nest more than {ctx.max_depth} deep")
     ctx.active.append(name)
+    ctx.calls.append(name_tok)
     try:
         node = resolve(d.body, dict(zip(d.params, args)), ctx)
     finally:
         ctx.active.pop()
-    if isinstance(node, Node) and node.size > ctx.max_nodes:
-        raise error_at(name_tok, text, f"expanding {name} gives {node.size:,} nodes, more than the limit "
-                       f"of {ctx.max_nodes:,}")
+        ctx.calls.pop()
+    if isinstance(node, Node):
+        ctx.check(node, name_tok, f"expanding {quote(name)}")
     ctx.memo[key] = node
     ctx.record(node, name, tuple(args), name_tok)
     return node

@@ -4,6 +4,11 @@ Lark (LALR, contextual lexer) reads the syntax of the grammar file; a transforme
 parser builds AST nodes bottom-up during parsing, so deep input never recurses. The callbacks of the
 operations are not written here: one is derived from each registered operation
 (:mod:`einspace.language.ops`), as Lark's ``ast_utils`` derives callbacks from classes.
+
+The contract (docs/notation.md, "Limits"): any text gives a tree or a :class:`ParseError` with a
+line, a column and a short excerpt. Too long or too deeply nested text is refused before Lark reads
+it (:mod:`.limits`); the builder counts nodes and depth as it goes, so an oversized tree is refused
+at the node that crosses the limit, not after it is built.
 """
 
 from __future__ import annotations
@@ -17,23 +22,32 @@ from lark.exceptions import LarkError, UnexpectedInput
 from .._recursion import deep_enough
 from ..errors import GrammarError, ParseError
 from .ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
-from .let import MAX_DIGITS, Definition, Deferred, Expansion, expand_call, remember_calls, resolve, value_of
+from .let import Definition, Deferred, Expansion, expand_call, remember_calls, resolve, value_of
+from .limits import MAX_DEPTH, MAX_DIGITS, MAX_FACTOR_DIGITS, MAX_LENGTH, MAX_NODES, refuse_early
 from .ops import Operation, operations, registry_version
 from .source import source_of
-from .syntax_errors import error_at, keywords, longest_group, nesting_depth, syntax_error
+from .syntax_errors import error_at, keywords, quote, syntax_error
 
 __all__ = ["parse", "parse_terminal", "as_tree", "keywords", "MAX_DEPTH", "MAX_NODES", "MAX_LENGTH",
-           "MAX_DIGITS", "KEYWORDS"]
-
-#: deepest module nesting accepted (an n-ary sequential of n items nests n deep)
-MAX_DEPTH = 1000
-#: most nodes an expanded tree may have
-MAX_NODES = 2_000_000
-#: longest text accepted (characters)
-MAX_LENGTH = 64 * 1024 * 1024
+           "MAX_DIGITS", "MAX_FACTOR_DIGITS", "KEYWORDS"]
 
 
 KEYWORDS = keywords()  # the built-in ones (keywords() includes operations registered later)
+
+
+class _LastToken:
+    """A Lark post-lexer that remembers the last token read: where the builder is, for its errors."""
+
+    always_accept: tuple = ()
+
+    def __init__(self) -> None:
+        self.token: Token | None = None
+
+    def process(self, stream):
+        for tok in stream:
+            self.token = tok
+            yield tok
+
 
 class _Builder(Transformer):
     """Lark callbacks of the module kinds and of ``let``; operations get theirs from the registry."""
@@ -42,8 +56,28 @@ class _Builder(Transformer):
         super().__init__(visit_tokens=False)
         self._text = text_ref
         self._max_nodes = max_nodes
+        self._max_depth = MAX_DEPTH
+        self.lexed = _LastToken()
+        self.nodes = 0
+
+    def start(self, max_nodes: int, max_depth: int) -> None:
+        """Reset the per-parse state."""
+        self._max_nodes, self._max_depth, self.nodes, self.sites = max_nodes, max_depth, 0, []
+        self.lexed.token = None
 
     # -- helpers -------------------------------------------------------------------------------
+    def _count(self, n: int, node: Any = None) -> None:
+        """Count ``n`` items of the text (nodes, calls, definitions); refuse past the node limit, or a
+        node deeper than the depth limit, at the token being read."""
+        self.nodes += n
+        if self.nodes > self._max_nodes:
+            raise error_at(self.lexed.token, self._text[0], f"the text holds more than {self._max_nodes:,} "
+                           "nodes, the limit", "pass max_nodes= to parse larger architectures")
+        if isinstance(node, Node) and node.depth > self._max_depth:
+            raise error_at(self.lexed.token, self._text[0], f"the architecture nests {node.depth:,} levels "
+                           f"deep, more than the limit of {self._max_depth}",
+                           "pass max_depth= to parse deeper architectures")
+
     def _make(self, ctor: Callable[..., Node], args: list, where: Token | None) -> Any:
         """Call ``ctor`` now if every argument is concrete, otherwise defer it."""
         for a in args:
@@ -51,20 +85,29 @@ class _Builder(Transformer):
                 break
         else:
             text = self._text[0]
-            return _construct(ctor, [value_of(a, text) for a in args], where, text)
+            node = _construct(ctor, [value_of(a, text) for a in args], where or self.lexed.token, text)
+            self._count(1, node)
+            return node
+
+        at = where or self.lexed.token  # the token after the construct when it has none of its own
 
         def build(env: dict, ctx: Expansion) -> Node:
-            vals = [resolve(a, env, ctx) for a in args]
-            return _construct(ctor, [value_of(a, ctx.text) for a in vals], where, ctx.text)
+            with ctx.nested():
+                vals = [resolve(a, env, ctx) for a in args]
+            node = _construct(ctor, [value_of(a, ctx.text) for a in vals], at, ctx.text)
+            ctx.check(node, at, "this module")
+            return node
 
+        self._count(1)
         return Deferred(build)
 
     def __default__(self, data, children, meta):
         if str(data).startswith("_"):  # Lark's own helper rules (expanded into their parents)
             return super().__default__(data, children, meta)
-        raise ParseError(f"the grammar has a rule {str(data)!r} but no operation of that name is defined",
-                         hint="import the module that defines it, or name it in the grammar file with "
-                              "'//@ operations MODULE' (see docs/extending.md)")
+        raise error_at(self.lexed.token, self._text[0], f"the grammar has a rule {quote(str(data))} but no "
+                       "operation of that name is defined",
+                       "import the module that defines it, or name it in the grammar file with "
+                       "'//@ operations MODULE' (see docs/extending.md)")
 
     def terminal(self, c):
         return c[0]
@@ -79,6 +122,7 @@ class _Builder(Transformer):
             if len(_COMPUTATIONS) > 4096:
                 _COMPUTATIONS.clear()
             found = _COMPUTATIONS[op] = Computation(op)
+        self._count(1, found)
         return found
 
     bare = computation
@@ -86,14 +130,15 @@ class _Builder(Transformer):
     def sequential(self, c):
         # n-ary: right-nested binary sequentials, built bottom-up without recursion
         if any(isinstance(x, Deferred) for x in c):
-            return Deferred(lambda env, ctx: _right_nest([resolve(x, env, ctx) for x in c]))
-        return _right_nest(c)
+            self._count(1)
+            return Deferred(_nested_sequence(c, self.lexed.token))
+        node = _right_nest(c)
+        self._count(len(c) - 1, node)
+        return node
 
     def branching(self, c):
         factor_tok, fn, *inner, agg = c
-        text = self._text[0]
-        return self._make(lambda f, fn_, *rest: _branching(f, fn_, rest, factor_tok, text),
-                          [factor_tok, fn, *inner, agg], factor_tok)
+        return self._make(lambda f, fn_, *rest: _branching(f, fn_, rest), [factor_tok, fn, *inner, agg], factor_tok)
 
     def routing(self, c):
         return self._make(Routing, c, None)
@@ -101,6 +146,7 @@ class _Builder(Transformer):
     def call(self, c):
         name, args = c[0], c[1:]
         text_ref = self._text
+        self._count(1)
         return Deferred(lambda env, ctx: expand_call(name, args, env, ctx, text_ref[0]))
 
     # -- definitions ---------------------------------------------------------------------------
@@ -108,6 +154,7 @@ class _Builder(Transformer):
         return list(c)
 
     def definition(self, c):
+        self._count(1)
         return Definition(c[0], c[1] if len(c) == 3 else [], c[-1])
 
     def arch(self, c):
@@ -115,19 +162,23 @@ class _Builder(Transformer):
         table: dict[str, Definition] = {}
         for d in defs:
             if d.name in table:
-                raise error_at(d.token, self._text[0], f"definition {d.name!r} is defined twice")
+                raise error_at(d.token, self._text[0], f"definition {quote(d.name)} is defined twice")
             if len(set(d.params)) != len(d.params):
-                raise error_at(d.token, self._text[0], f"definition {d.name!r} repeats a parameter name")
+                raise error_at(d.token, self._text[0], f"definition {quote(d.name)} repeats a parameter name")
             table[d.name] = d
         if isinstance(body, Deferred):
-            ctx = Expansion(table, self._text[0], self._max_nodes)
+            ctx = Expansion(table, self._text[0], self._max_nodes, self._max_depth)
             body = body.build({}, ctx)
+            ctx.check(body, None, "the expanded architecture")
             self.sites = ctx.sites
         return body
 
     # -- derivation trees (labelled brackets) ---------------------------------------------------
     def derivation(self, c):
-        return c[1]
+        body = c[1]
+        if isinstance(body, Deferred):  # a name where a derivation tree needs a number: say where
+            body = body.build({}, Expansion({}, self._text[0], self._max_nodes, self._max_depth))
+        return body
 
     def d_module(self, c):
         return c[1]
@@ -137,8 +188,7 @@ class _Builder(Transformer):
 
     def d_branching(self, c):
         fn, *inner, agg = c
-        text = self._text[0]
-        return self._make(lambda fn_, *rest: _branching(None, fn_, rest, None, text), [fn, *inner, agg], None)
+        return self._make(lambda fn_, *rest: _branching(None, fn_, rest), [fn, *inner, agg], None)
 
     def d_routing(self, c):
         return self._make(Routing, c, None)
@@ -160,7 +210,8 @@ def _op_callback(cls: type[Operation]) -> Callable:
     def callback(self: _Builder, c: list) -> Any:
         if not c and not cls.field_names:
             if not shared:
-                shared.append(_construct(cls.from_args, [], None, self._text[0]))
+                shared.append(_construct(cls.from_args, [], self.lexed.token, self._text[0]))
+            self._count(1)
             return shared[0]
         return self._make(cls.from_args, _split_literal(c), c[0] if c and isinstance(c[0], Token) else None)
 
@@ -173,15 +224,17 @@ def _split_literal(c: list) -> list:
     tok = c[0] if c else None
     if len(c) == 1 and isinstance(tok, Token) and tok.type.endswith("_LIT"):
         inside = tok[tok.index("(") + 1:-1]
-        return [Token.new_borrow_pos("INT" if piece.isdigit() else "ARG", piece, tok) for piece in inside.split(",")]
+        return [Token.new_borrow_pos("INT" if piece.isdigit() else "FACTOR", piece, tok) for piece in inside.split(",")]
     return c
 
 
 def _construct(ctor: Callable[..., Node], args: list, where: Token | None, text: str) -> Node:
     try:
         return ctor(*args)
-    except ParseError:
-        raise
+    except ParseError as err:
+        if err.line is not None:
+            raise
+        raise error_at(where, text, err.message, err.hint) from None
     except (ValueError, TypeError) as err:
         owner = getattr(ctor, "__self__", None)  # an operation's from_args: say how it is written
         hint = f"{owner.name} is written {owner.signature()}" if isinstance(owner, type) and \
@@ -200,18 +253,30 @@ def _right_nest(items: list) -> Node:
     return node
 
 
-def _branching(factor: int | None, fn: Node, rest, where: Token | None, text: str) -> Branching:
+def _nested_sequence(items: list, at: Token | None) -> Callable[[dict, Expansion], Node]:
+    """The deferred build of an n-ary sequential whose items need ``let`` values (``at``: the token
+    after it, for errors)."""
+    def build(env: dict, ctx: Expansion) -> Node:
+        with ctx.nested():
+            node = _right_nest([resolve(x, env, ctx) for x in items])
+        ctx.check(node, at, "this sequential")
+        return node
+    return build
+
+
+def _branching(factor: int | None, fn: Node, rest) -> Branching:
+    """A branching module; a ParseError without a position (the caller adds it) if it is malformed."""
     *inner, agg = rest
     if not (isinstance(fn, Terminal) and "B" in fn.roles):
-        raise error_at(where, text, "the first child of a branching module must be a branching function")
+        raise ParseError("the first child of a branching module must be a branching function")
     if factor is not None and factor != fn.b:  # type: ignore[attr-defined]
-        raise error_at(where, text, f"branching({factor}) has branching function with factor {fn.b}",  # type: ignore
-                       f"write branching({fn.b}) or change the branching function")  # type: ignore[attr-defined]
+        raise ParseError(f"branching({factor}) has branching function with factor {fn.b}",  # type: ignore
+                         hint=f"write branching({fn.b}) or change the branching function")  # type: ignore
     want = 2 if fn.b == 2 else 1  # type: ignore[attr-defined]
     if len(inner) != want:
-        raise error_at(where, text, f"branching({fn.b}) takes {want} inner module{'s' if want > 1 else ''}, "  # type: ignore
-                       f"got {len(inner)}", "factor 4 and 8 use one template module, instantiated with separate "
-                       "weights" if want == 1 else "factor 2 takes two independent inner modules")
+        raise ParseError(f"branching({fn.b}) takes {want} inner module{'s' if want > 1 else ''}, "  # type: ignore
+                         f"got {len(inner)}", hint="factor 4 and 8 use one template module, instantiated with "
+                         "separate weights" if want == 1 else "factor 2 takes two independent inner modules")
     return Branching(fn, tuple(inner), agg)
 
 
@@ -222,7 +287,8 @@ class _Parsers:
         self.text_ref = [""]
         methods = {cls.name: _op_callback(cls) for cls in operations()}
         self.builder = type("_OperationBuilder", (_Builder,), methods)(self.text_ref)
-        options = dict(parser="lalr", lexer="contextual", maybe_placeholders=True, transformer=self.builder)
+        options = dict(parser="lalr", lexer="contextual", maybe_placeholders=True, transformer=self.builder,
+                       postlex=self.builder.lexed)
         self.arch = Lark(source, start="arch", **options)
         self.derivation = Lark(source, start="derivation", **options)
         self.terminal = Lark(source, start="terminal", **options)
@@ -257,50 +323,29 @@ def parse(text: str, *, grammar: Any = None, max_depth: int = MAX_DEPTH, max_nod
     'sequential(computation<norm>, computation<relu>)'
     """
     if not isinstance(text, str):
-        raise ParseError(f"expected text, got {type(text).__name__}")
-    if len(text) > MAX_LENGTH:
-        raise ParseError(f"input of {len(text):,} characters is longer than the limit of {MAX_LENGTH:,}")
+        raise ParseError(f"expected text, got {type(text).__name__}", line=1, column=1)
+    refuse_early(text, max_depth)
     parsers = _parsers(source_of(grammar))
-    if len(text) > 2 * max_depth:
-        _refuse_deep(text, max_depth)
     parser = parsers.derivation if _first_char(text) == "[" else parsers.arch
     parsers.text_ref[0] = text
-    parsers.builder._max_nodes = max_nodes
-    parsers.builder.sites = []
+    parsers.builder.start(max_nodes, max_depth)
     try:
-        with deep_enough(max_depth):
+        with deep_enough(2 * max_depth):  # expansion: module levels and let calls, each at most max_depth
             tree = parser.parse(text)
     except UnexpectedInput as err:
         raise syntax_error(err, parser, text, keywords()) from None
     except RecursionError:
-        raise ParseError(f"the architecture nests too deeply to expand (limit {max_depth})") from None
+        raise error_at(parsers.builder.lexed.token, text, "the architecture nests too deeply to expand "
+                       f"(limit {max_depth})") from None
     finally:
         parsers.text_ref[0] = ""
     if not isinstance(tree, Module):
         raise ParseError("expected an architecture (a module), got a lone terminal", line=1, column=1)
-    if tree.depth > max_depth:
-        raise ParseError(f"the architecture nests {tree.depth} levels deep, more than the limit of {max_depth}",
-                         line=1, column=1,
-                         hint="long n-ary sequentials nest one level per item; pass max_depth= to allow more")
-    if tree.size > max_nodes:
-        raise ParseError(f"the architecture has {tree.size:,} nodes, more than the limit of {max_nodes:,}",
-                         line=1, column=1)
+    if tree.depth > max_depth or tree.size > max_nodes:  # unreachable: the builder refuses as it goes
+        raise ParseError(f"the architecture ({tree.size:,} nodes, {tree.depth:,} levels) is over the limits "
+                         f"({max_nodes:,} nodes, {max_depth} levels)", line=1, column=1)
     remember_calls(tree, parsers.builder.sites)
     return tree
-
-
-def _refuse_deep(text: str, max_depth: int) -> None:
-    """Refuse, before parsing, text that must nest deeper than ``max_depth`` (fast: vectorised scans)."""
-    if nesting_depth(text) > max_depth:
-        raise ParseError(f"brackets nest deeper than {max_depth} levels", line=1, column=1,
-                         hint="pass max_depth= to parse deeper architectures")
-    items, where = longest_group(text)
-    if items > max_depth:
-        line = text.count("\n", 0, where) + 1
-        column = where - (text.rfind("\n", 0, where) + 1) + 1
-        raise ParseError(f"a sequential of {items:,} items nests {items:,} levels deep, more than the limit of "
-                         f"{max_depth}", line=line, column=column,
-                         hint="pass max_depth= to parse deeper architectures")
 
 
 def _first_char(text: str) -> str:
@@ -327,15 +372,17 @@ def as_tree(value: Any, *, grammar: Any = None) -> Module:
         return value
     if isinstance(value, str):
         return parse(value, grammar=grammar)
-    raise ParseError(f"expected an architecture (a tree or its text), got {type(value).__name__}")
+    raise ParseError(f"expected an architecture (a tree or its text), got {type(value).__name__}", line=1, column=1)
 
 
 def parse_terminal(text: str, *, grammar: Any = None) -> Terminal:
     """Parse one terminal such as ``im2col(3,1,1)`` or ``linear(x4)``."""
     if not isinstance(text, str):
-        raise ParseError(f"expected text, got {type(text).__name__}")
+        raise ParseError(f"expected text, got {type(text).__name__}", line=1, column=1)
+    refuse_early(text, MAX_DEPTH)
     parsers = _parsers(source_of(grammar))
     parsers.text_ref[0] = text
+    parsers.builder.start(MAX_NODES, MAX_DEPTH)
     try:
         node = parsers.terminal.parse(text)
     except UnexpectedInput as err:
@@ -343,7 +390,7 @@ def parse_terminal(text: str, *, grammar: Any = None) -> Terminal:
     finally:
         parsers.text_ref[0] = ""
     if isinstance(node, Deferred) or not isinstance(node, Terminal):
-        raise ParseError(f"{text[:60]!r} is not a terminal with integer arguments")
+        raise ParseError(f"{quote(text)} is not a terminal with integer arguments", line=1, column=1)
     return node
 
 

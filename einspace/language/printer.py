@@ -8,7 +8,7 @@ every node's input and output type and parameter count when an input type is giv
 
 from __future__ import annotations
 
-from typing import Callable, Optional
+from typing import Callable, Iterator, Optional
 
 from .._recursion import deep_enough
 from ..errors import ArgumentError
@@ -56,16 +56,58 @@ def _compact_parts(node: Node) -> tuple[str, str, list[Node], str]:
     return f"branching({node.factor})", "{", list(node.children), "}"
 
 
-def _compact_line(node: Node) -> str:
-    head, open_, kids, close = _compact_parts(node)
-    if not kids:
-        return head
-    return head + open_ + ", ".join(_compact_line(k) for k in kids) + close
+def _pieces(node: Node) -> Iterator[str]:
+    """The compact one-line text of ``node``, piece by piece, without recursion; a chain of
+    sequentials is walked lazily, so reading only a prefix costs only that prefix."""
+    stack: list = [node]
+    while stack:
+        item = stack.pop()
+        if isinstance(item, str):
+            yield item
+        elif isinstance(item, _Rest):  # the remaining items of an n-ary sequential
+            second = item.node.second
+            stack.append(_Rest(second) if isinstance(second, Sequential) else second)
+            stack.append(", ")
+            stack.append(item.node.first)
+        elif isinstance(item, Sequential):
+            stack += [")", _Rest(item), "sequential("]
+        else:
+            head, open_, kids, close = _compact_parts(item)
+            if not kids:
+                yield head
+                continue
+            parts: list = [head + open_]
+            for i, kid in enumerate(kids):
+                parts += [", "] * (i > 0) + [kid]
+            parts.append(close)
+            stack.extend(reversed(parts))
+
+
+class _Rest:
+    __slots__ = ("node",)
+
+    def __init__(self, node: Sequential):
+        self.node = node
+
+
+def _line_within(node: Node, room: int) -> str | None:
+    """The one-line text of ``node`` if it has at most ``room`` characters, else None (read no further)."""
+    out: list[str] = []
+    used = 0
+    for piece in _pieces(node):
+        used += len(piece)
+        if used > room:
+            return None
+        out.append(piece)
+    return "".join(out)
 
 
 def _compact(node: Node, indent: int, width: int, out: list[str]) -> None:
-    line = _compact_line(node)
-    if indent + len(line) <= width:
+    """Lines of at most ``width`` where they fit; where the indentation reaches ``width`` a subtree
+    stays on one line (so the output grows with the tree, not with depth x size)."""
+    room = width - indent
+    line = _line_within(node, room) if room > 0 else "".join(_pieces(node))
+    if line is not None:
         out.append(line)
         return
     head, open_, kids, close = _compact_parts(node)
@@ -147,7 +189,7 @@ def to_string(node: Node, style: str = "canonical", *, width: int = 80, annotate
     if style == "tree":
         return _tree(node, annotate)
     with deep_enough(node.depth):
-        if style == "compact":
+        if style == "compact":  # recursion bounded by the depth and by width / 2 levels
             out: list[str] = []
             _compact(node, 0, width, out)
             return "".join(out)

@@ -3,8 +3,8 @@
 What "could stand there" comes from Lark's interactive parser (``accepts()``: the tokens the LALR
 automaton really accepts at that point), not from the lexer's larger set, so a missing aggregation
 says ``","`` and not every token some other context allows. Hints name the operation being written
-and its signature, a near keyword, or the brackets a module kind takes. Also here: the cheap,
-vectorised scans that refuse absurdly deep input before Lark reads it.
+and its signature, a near keyword, or the brackets a module kind takes. Whatever a message quotes
+from the input is cut to ``QUOTE`` characters, and every error has a line and a column.
 """
 
 from __future__ import annotations
@@ -18,7 +18,8 @@ from lark.exceptions import UnexpectedCharacters, UnexpectedEOF, UnexpectedInput
 from ..errors import ParseError
 from .ops import operations
 
-__all__ = ["MODULE_KEYWORDS", "keywords", "error_at", "excerpt", "suggest", "syntax_error", "nesting_depth", "longest_group"]
+__all__ = ["MODULE_KEYWORDS", "QUOTE", "keywords", "error_at", "error_at_offset", "position", "excerpt", "cut", "quote",
+           "suggest", "syntax_error"]
 
 MODULE_KEYWORDS = ("sequential", "branching", "routing", "computation")
 def keywords() -> tuple[str, ...]:
@@ -38,10 +39,28 @@ _TOKEN_NAMES = {
 QUOTE = 40
 
 
+def cut(piece: str, limit: int = QUOTE) -> str:
+    """A piece of the input, cut to ``limit`` characters with an ellipsis."""
+    return piece if len(piece) <= limit else piece[:limit] + "…"
+
+
+def quote(piece: str, limit: int = QUOTE) -> str:
+    """``repr`` of a piece of the input, cut to ``limit`` characters with an ellipsis."""
+    return repr(cut(piece, limit))
+
+
 def excerpt(text: str, line: int, column: int, width: int = 70) -> str:
     """The line around a position, with a caret under it (non-printable characters replaced)."""
-    lines = text.splitlines() or [""]
-    src = lines[line - 1] if 0 < line <= len(lines) else ""
+    start = 0
+    for _ in range(line - 1):
+        start = text.find("\n", start) + 1
+        if start == 0:
+            return _excerpt_line("", column, width)
+    end = text.find("\n", start)
+    return _excerpt_line(text[start:] if end < 0 else text[start:end], column, width)
+
+
+def _excerpt_line(src: str, column: int, width: int) -> str:
     start = max(0, column - 1 - width // 2)
     shown = "".join(ch if ch.isprintable() else "\ufffd" for ch in src[start:start + width])
     prefix = "…" if start > 0 else ""
@@ -49,8 +68,30 @@ def excerpt(text: str, line: int, column: int, width: int = 70) -> str:
     return f"  {prefix}{shown}{suffix}\n  {' ' * (len(prefix) + column - 1 - start)}^"
 
 
+def position(text: str, offset: int) -> tuple[int, int]:
+    """(line, column), both from 1, of a character offset (lines end at ``\\n``, as Lark counts)."""
+    offset = max(0, min(offset, len(text)))
+    return text.count("\n", 0, offset) + 1, offset - (text.rfind("\n", 0, offset) + 1) + 1
+
+
+def error_at_offset(text: str, offset: int, message: str, hint: str | None = None,
+                    expected: tuple[str, ...] = ()) -> ParseError:
+    """A ParseError at a character offset, with its line, column and excerpt (cheap on long text)."""
+    offset = max(0, min(offset, len(text)))
+    line, column = position(text, offset)
+    start = text.rfind("\n", 0, offset) + 1
+    end = text.find("\n", offset)
+    src = text[max(start, offset - 100):offset + 100 if end < 0 else min(end, offset + 100)]
+    shift = offset - max(start, offset - 100)
+    return ParseError(message, line=line, column=column, excerpt=_excerpt_line(src, shift + 1, 70),
+                      expected=expected, hint=hint)
+
+
 def error_at(tok: Token | None, text: str, message: str, hint: str | None = None) -> ParseError:
     """A ParseError at a token's position (line 1, column 1 when the token has none)."""
+    offset = getattr(tok, "start_pos", None) if tok is not None else None
+    if isinstance(offset, int) and 0 <= offset <= len(text):
+        return error_at_offset(text, offset, message, hint)
     line = getattr(tok, "line", None) if tok is not None else None
     column = getattr(tok, "column", None) if tok is not None else None
     if line is None or column is None:
@@ -59,8 +100,8 @@ def error_at(tok: Token | None, text: str, message: str, hint: str | None = None
 
 
 def suggest(word: str, candidates: Iterable[str]) -> str | None:
-    close = difflib.get_close_matches(word[:64], list(candidates), n=3, cutoff=0.6)
-    return f"did you mean {' or '.join(repr(c) for c in close)}?" if close else None
+    close = difflib.get_close_matches(word[:64], [c for c in candidates if len(c) <= 64], n=3, cutoff=0.6)
+    return f"did you mean {' or '.join(quote(c) for c in close)}?" if close else None
 
 
 def _token_name(parser: Lark, name: str) -> str:
@@ -153,76 +194,21 @@ def _hint(err: UnexpectedInput, text: str, pos: int, found: str, expected: set[s
 
 def syntax_error(err: UnexpectedInput, parser: Lark, text: str, known: tuple[str, ...]) -> ParseError:
     """The ParseError of a Lark syntax error: position, what was found, what is accepted, a hint."""
-    line, column = getattr(err, "line", None), getattr(err, "column", None)
     pos = getattr(err, "pos_in_stream", None)
     found = ""
     if isinstance(err, UnexpectedEOF) or (isinstance(err, UnexpectedToken) and err.token.type == "$END"):
-        lines = text.splitlines() or [""]
-        line, column = len(lines), len(lines[-1]) + 1
-        pos = len(text)
+        pos = len(text.rstrip())
         message = "unexpected end of input"
     elif isinstance(err, UnexpectedCharacters):
         found = text[err.pos_in_stream] if 0 <= err.pos_in_stream < len(text) else ""
         message = f"unexpected character {found!r}"
     elif isinstance(err, UnexpectedToken):
         found = str(err.token)
-        shown = found if len(found) <= QUOTE else found[:QUOTE] + "…"
-        message = f"unexpected {shown!r}"
+        message = f"unexpected {quote(found)}"
     else:  # pragma: no cover
         message = "syntax error"
-    if pos is None or pos < 0:
+    if not isinstance(pos, int) or not 0 <= pos <= len(text):
         pos = 0
     expected = _expected(err)
-    hint = _hint(err, text, pos, found, expected, known)
-    if line is None or column is None or line < 1:
-        line, column = 1, 1
-    return ParseError(message, line=line, column=column, excerpt=excerpt(text, line, column),
-                      expected=_readable(parser, expected), hint=hint)
-
-
-# --- fast refusals ---------------------------------------------------------------------------------
-
-_DEPTH_TABLE = str.maketrans({"(": "\x02", "[": "\x02", "{": "\x02", "<": "\x02",
-                               ")": "\x00", "]": "\x00", "}": "\x00", ">": "\x00"})
-
-
-def _codes(text: str):
-    import numpy as np
-    return np.frombuffer(text.translate(_DEPTH_TABLE).encode("utf-8", "surrogatepass"), dtype=np.uint8)
-
-
-def nesting_depth(text: str) -> int:
-    """Deepest bracket nesting of ``text``, in C-speed passes (no Python loop per character)."""
-    import numpy as np
-    buf = _codes(text)
-    steps = buf[(buf == 0) | (buf == 2)].astype(np.int8) - 1
-    return int(np.cumsum(steps, dtype=np.int64).max()) if steps.size else 0
-
-
-def longest_group(text: str) -> tuple[int, int]:
-    """(items, offset): the most comma-separated items directly inside one pair of brackets, and the
-    byte offset of its opening bracket. An n-ary ``sequential`` of n items nests n levels deep, so this
-    bounds the depth before parsing; vectorised, it takes milliseconds for megabytes."""
-    import numpy as np
-    buf = _codes(text)
-    opens = buf == 2
-    closes = buf == 0
-    commas = buf == ord(",")
-    step = opens.astype(np.int64) - closes.astype(np.int64)
-    depth = np.cumsum(step)  # depth after each byte; an opening bracket's own depth is its level
-    open_pos = np.flatnonzero(opens)
-    comma_pos = np.flatnonzero(commas)
-    if comma_pos.size == 0 or open_pos.size == 0:
-        return (1 if comma_pos.size == 0 else comma_pos.size + 1), 0
-    n = len(buf) + 1
-    open_keys = depth[open_pos] * n + open_pos
-    order = np.argsort(open_keys, kind="stable")
-    open_keys = open_keys[order]
-    comma_depth = depth[comma_pos]
-    idx = np.searchsorted(open_keys, comma_depth * n + comma_pos) - 1
-    valid = (idx >= 0) & (open_keys[np.maximum(idx, 0)] // n == comma_depth)
-    if not valid.any():
-        return 1, 0
-    counts = np.bincount(idx[valid], minlength=open_keys.size)
-    best = int(counts.argmax())
-    return int(counts[best]) + 1, int(open_pos[order[best]])
+    return error_at_offset(text, pos, message, _hint(err, text, pos, found, expected, known),
+                           _readable(parser, expected))

@@ -76,6 +76,10 @@ class TensorType:
 _SEPARATOR = r"\s*[x×,]\s*"
 _SPEC = re.compile(rf"^\s*(?:(im|col)\s*:)?\s*(\d+(?:{_SEPARATOR}\d+)*)\s*$", re.IGNORECASE)
 _FORMS = "write C x H x W (e.g. 3x28x28) or col:S x D (e.g. col:64x512)"
+#: most digits of a size (as the parser's integers: larger sizes are never meaningful)
+MAX_DIGITS = 9
+#: the longest input type read (a real one has a few dozen characters)
+MAX_SPEC = 10_000
 
 
 def as_type(value: Union[str, TensorType, tuple, list]) -> TensorType:
@@ -90,24 +94,46 @@ def as_type(value: Union[str, TensorType, tuple, list]) -> TensorType:
         return _bare(value, _tuple_dims(value))
     if not isinstance(value, str):
         raise InputTypeError(f"an input type must be a string, tuple or TensorType, got {type(value).__name__}")
+    if len(value) > MAX_SPEC:
+        raise InputTypeError(f"input type {_quote(value)} has {len(value):,} characters, more than {MAX_SPEC:,}")
     m = _SPEC.match(value)
     if not m:
-        raise InputTypeError(f"cannot read input type {value!r}: {_FORMS}")
+        raise InputTypeError(f"cannot read input type {_quote(value)}: {_FORMS}")
+    for size in re.finditer(r"\d+", value[m.start(2):m.end(2)]):
+        if len(size.group()) > MAX_DIGITS:
+            raise InputTypeError(f"input type {_quote(value)}: the size at column {m.start(2) + size.start() + 1} "
+                                 f"has {len(size.group()):,} digits, more than the limit of {MAX_DIGITS}")
     dims = tuple(int(v) for v in re.split(_SEPARATOR, m.group(2), flags=re.IGNORECASE))
     if m.group(1) is None:
         return _bare(value, dims)
     return TensorType(m.group(1).lower(), dims)  # type: ignore[arg-type]
 
 
+def _quote(value: object) -> str:
+    """``repr`` of a value for a message, at most 60 characters."""
+    text = repr(value)
+    return text if len(text) <= 60 else text[:57] + "..."
+
+
 def _tuple_dims(value: Union[tuple, list]) -> tuple[int, ...]:
-    """The sizes of a tuple input type; InputTypeError unless every one is an integer (bools refused)."""
-    refused = InputTypeError(f"an input type tuple holds integers, got {value!r}")
-    if any(isinstance(v, bool) for v in value):
-        raise refused
+    """The sizes of a tuple input type; InputTypeError unless every one is an integer (bools refused)
+    of at most ``MAX_DIGITS`` digits."""
+    if len(value) > 8 or any(isinstance(v, bool) for v in value):
+        raise InputTypeError(f"an input type tuple holds 3 (im) integers, got {_kinds(value)}")
     try:
-        return tuple(operator.index(v) for v in value)
+        dims = tuple(operator.index(v) for v in value)
     except TypeError:
-        raise refused from None
+        raise InputTypeError(f"an input type tuple holds integers, got {_kinds(value)}") from None
+    for i, d in enumerate(dims):
+        if abs(d) >= 10 ** MAX_DIGITS:
+            raise InputTypeError(f"an input type tuple: size {i + 1} has more than {MAX_DIGITS} digits")
+    return dims
+
+
+def _kinds(value: Union[tuple, list]) -> str:
+    """What a tuple holds, for a message (never the repr of a huge value)."""
+    names = [type(v).__name__ for v in value[:8]]
+    return f"{len(value):,} values ({', '.join(names)}{', ...' if len(value) > 8 else ''})"
 
 
 def _bare(value: object, dims: tuple[int, ...]) -> TensorType:
@@ -116,7 +142,7 @@ def _bare(value: object, dims: tuple[int, ...]) -> TensorType:
         return TensorType("im", dims)
     if len(dims) == 2:
         spec = "x".join(str(d) for d in dims)
-        raise InputTypeError(f"input type {value!r} has 2 dimensions: write col:{spec} for col mode "
+        raise InputTypeError(f"input type {_quote(value)} has 2 dimensions: write col:{spec} for col mode "
                              f"(im mode needs 3, C x H x W)")
-    raise InputTypeError(f"input type {value!r} has {len(dims)} dimensions; im mode needs 3 (C x H x W), "
+    raise InputTypeError(f"input type {_quote(value)} has {len(dims)} dimensions; im mode needs 3 (C x H x W), "
                          f"col mode 2 (col:S x D)")

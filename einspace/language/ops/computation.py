@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from decimal import Decimal
 from fractions import Fraction
 from typing import Any
 
@@ -16,14 +17,12 @@ FACTOR_BITS = 24
 
 
 def format_factor(f: float) -> str:
-    """``4.0`` → ``4``, ``0.25`` → ``0.25``, never an exponent (``9e-05`` would not parse back)."""
+    """``4.0`` → ``4``, ``0.25`` → ``0.25``: the shortest digits that read back as ``f``, written
+    without an exponent (``9e-05`` would not parse back; ``0.00009`` does)."""
     f = float(f)
     if f.is_integer():
         return str(int(f))
-    text = repr(f)
-    if "e" in text or "E" in text:
-        text = format(f, ".17f").rstrip("0")
-    return text
+    return format(Decimal(repr(f)), "f")
 
 
 class Linear(Operation):
