@@ -48,14 +48,17 @@ def build(tree: Any, input: Any, classes: int | None = None, *, lower: bool = Tr
     elements per sample or ``max_nodes`` instantiated nodes (defaults 200M, 500M and 100,000, sized
     for a 24 GiB machine; None: no limit).
     """
+    from ..types.evaluator import infer
+    typed = infer(tree, input)
+    limits = {"max_params": max_params, "max_memory": max_memory, "max_nodes": max_nodes}
+    guard(typed, classes, dense, **limits)  # before torch is imported: a refusal is instant
     try:
-        from .builder import build as _build
+        from .builder import build_typed
     except ModuleNotFoundError as err:
         if (err.name or "").split(".")[0] != "torch":
             raise
         raise MissingDependency("torch", TORCH_HINT) from None
-    return _build(tree, input, classes, lower=lower, dense=dense, max_params=max_params, max_memory=max_memory,
-                  max_nodes=max_nodes)
+    return build_typed(typed, classes, lower=lower, dense=dense, **limits)
 
 
 def builders() -> dict:
