@@ -10,7 +10,7 @@ from __future__ import annotations
 import sys
 from typing import Any
 
-from ..errors import DataError, SearchError, TrainingError, UsageError
+from ..errors import DataError, GrammarError, SearchError, TrainingError, UsageError
 from .common import TRAINING_OPTIONS, add_grammar_option, add_training_options, emit_json, ensure_data, given_options
 
 #: configuration flags -> SearchConfig / training fields (None when not given)
@@ -71,9 +71,11 @@ def _config(args: Any) -> Any:
     if args.no_dedup:
         settings["dedup"] = False
     try:
+        from ..language.grammar import load_grammar
+        load_grammar(args.grammar)   # a bad grammar file is a usage error, before anything starts
         return configure(args.task, strategy=args.strategy or "re", seed_arch=args.seed_arch, grammar=args.grammar,
                          **settings)
-    except (TrainingError, DataError) as err:
+    except (TrainingError, DataError, GrammarError) as err:
         raise UsageError(str(err)) from None
 
 
