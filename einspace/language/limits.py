@@ -18,6 +18,7 @@ takes milliseconds.
 
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING
 
 from .syntax_errors import error_at_offset
@@ -25,7 +26,7 @@ from .syntax_errors import error_at_offset
 if TYPE_CHECKING:
     import numpy as np
 
-__all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_LENGTH", "MAX_DIGITS", "MAX_FACTOR_DIGITS", "refuse_early",
+__all__ = ["MAX_DEPTH", "MAX_NODES", "MAX_LENGTH", "MAX_DIGITS", "MAX_FACTOR_DIGITS", "refuse_early", "first_char",
            "nesting_depth", "longest_group"]
 
 #: deepest module nesting accepted (an n-ary sequential of n items nests n deep)
@@ -60,6 +61,15 @@ def refuse_early(text: str, max_depth: int) -> None:
         raise error_at_offset(text, _char_offset(text, where), f"a sequential of {items:,} items nests {items:,} "
                               f"levels deep, more than the limit of {max_depth}",
                               "a bracket holds at most max_depth items; pass max_depth= to parse deeper architectures")
+
+
+def first_char(text: str) -> str:
+    """The first character that is not whitespace or in a comment (``[`` starts bracket notation)."""
+    start = _BLANK.match(text).end()  # type: ignore[union-attr]
+    return text[start:start + 1]
+
+
+_BLANK = re.compile(r"(?:\s+|#[^\n]*)*")
 
 
 def _scan_bytes(text: str) -> "np.ndarray":

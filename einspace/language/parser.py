@@ -23,7 +23,7 @@ from .._recursion import deep_enough
 from ..errors import GrammarError, ParseError
 from .ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
 from .let import Definition, Deferred, Expansion, expand_call, remember_calls, resolve, value_of
-from .limits import MAX_DEPTH, MAX_DIGITS, MAX_FACTOR_DIGITS, MAX_LENGTH, MAX_NODES, refuse_early
+from .limits import MAX_DEPTH, MAX_DIGITS, MAX_FACTOR_DIGITS, MAX_LENGTH, MAX_NODES, first_char, refuse_early
 from .ops import Operation, operations, registry_version
 from .source import source_of
 from .syntax_errors import error_at, keywords, quote, syntax_error
@@ -326,7 +326,7 @@ def parse(text: str, *, grammar: Any = None, max_depth: int = MAX_DEPTH, max_nod
         raise ParseError(f"expected text, got {type(text).__name__}", line=1, column=1)
     refuse_early(text, max_depth)
     parsers = _parsers(source_of(grammar))
-    parser = parsers.derivation if _first_char(text) == "[" else parsers.arch
+    parser = parsers.derivation if first_char(text) == "[" else parsers.arch
     parsers.text_ref[0] = text
     parsers.builder.start(max_nodes, max_depth)
     try:
@@ -346,20 +346,6 @@ def parse(text: str, *, grammar: Any = None, max_depth: int = MAX_DEPTH, max_nod
                          f"({max_nodes:,} nodes, {max_depth} levels)", line=1, column=1)
     remember_calls(tree, parsers.builder.sites)
     return tree
-
-
-def _first_char(text: str) -> str:
-    i, n = 0, len(text)
-    while i < n:
-        ch = text[i]
-        if ch.isspace():
-            i += 1
-        elif ch == "#":
-            j = text.find("\n", i)
-            i = n if j < 0 else j + 1
-        else:
-            break
-    return text[i:i + 1]
 
 
 def as_tree(value: Any, *, grammar: Any = None) -> Module:
