@@ -52,7 +52,11 @@ class Node:
         return self._hash
 
     def __eq__(self, other: object) -> bool:
-        return self is other or (type(self) is type(other) and equal(self, other))
+        if self is other:
+            return True
+        if type(self) is not type(other) or self._hash != other._hash:  # type: ignore[attr-defined]
+            return False
+        return equal(self, other)
 
     def __ne__(self, other: object) -> bool:
         return not self.__eq__(other)
