@@ -95,7 +95,8 @@ class _Builder(Transformer):
             with ctx.nested():
                 vals = [resolve(a, env, ctx) for a in args]
             node = _construct(ctor, [value_of(a, ctx.text) for a in vals], at, ctx.text)
-            ctx.check(node, at, "this module")
+            if not ctx.calls:  # inside a call, the call refuses it (and names the definition)
+                ctx.check(node, at, "the module that ends here")
             return node
 
         self._count(1)
@@ -259,7 +260,8 @@ def _nested_sequence(items: list, at: Token | None) -> Callable[[dict, Expansion
     def build(env: dict, ctx: Expansion) -> Node:
         with ctx.nested():
             node = _right_nest([resolve(x, env, ctx) for x in items])
-        ctx.check(node, at, "this sequential")
+        if not ctx.calls:  # inside a call, the call refuses it (and names the definition)
+            ctx.check(node, at, "the sequential that ends here")
         return node
     return build
 
