@@ -15,7 +15,7 @@ from typing import Any
 from ..data.builders import RECIPES, SIZE_NAMES, build, get_recipe
 from ..errors import DataError
 from ..data.layout import default_root
-from ..data.loaders import describe
+from ..data.loaders import describe, task_directory
 from ..data.tasks import get_task, tasks
 from .common import count
 
@@ -90,8 +90,9 @@ def _list(args: argparse.Namespace) -> int:
         try:
             info = describe(task.name, args.root)
             state = "built" if info["classes"] == task.classes else f"built ({info['classes']} classes)"
-        except DataError:
-            state = "not built"
+        except DataError:   # nothing there, or something there that does not verify
+            there = task_directory(task.name, args.root).is_dir()
+            state = "damaged (rebuild with --force)" if there else "not built"
         row = {"name": task.name, "title": task.title, "family": task.family,
                "input": task.input, "classes": task.classes, "metric": task.hyper.metric,
                "builder": task.name in RECIPES, "loader": task.layout is not None,

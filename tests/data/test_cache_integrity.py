@@ -257,3 +257,13 @@ def test_a_build_from_an_older_version_without_records_is_rebuilt(tmp_path: Path
     data.build("addnist", tmp_path, size="tiny")
     assert "rebuilding" in capsys.readouterr().err
     assert "files" in json.loads((d / "meta.json").read_text()) and "files" not in meta
+
+
+def test_data_list_tells_damaged_from_not_built(tmp_path, cli):
+    import json as _json
+    from einspace import data as _data
+    folder = _data.make_fixture("addnist", tmp_path, sizes=(40, 20, 20))
+    (folder / "train_y.npy").write_bytes(b"garbage")
+    code, out, _ = cli("data", "list", "--root", str(tmp_path), "--json")
+    states = {row["name"]: row["state"] for row in map(_json.loads, out.splitlines())}
+    assert code == 0 and states["addnist"].startswith("damaged") and states["fashion"] == "not built"
