@@ -106,9 +106,11 @@ def _cli(*args: str, env: dict) -> subprocess.Popen:
 
 @pytest.fixture(scope="module")
 def tiny_root(tmp_path_factory):
+    """A fashion-shaped task as small as `einspace data build fashion --size tiny` (500/100/100),
+    synthetic so that the suite needs no download."""
+    from einspace import data
     root = tmp_path_factory.mktemp("data")
-    subprocess.run([sys.executable, "-c", "import sys; from einspace.cli import main; sys.exit(main())",
-                    "data", "build", "fashion", "--size", "tiny", "--root", str(root)], check=True, capture_output=True)
+    data.make_fixture("fashion", root, sizes=(500, 100, 100))
     return root
 
 
