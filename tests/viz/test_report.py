@@ -5,17 +5,13 @@ inlines its pictures and points at nothing outside itself."""
 from __future__ import annotations
 
 import re
-import sys
 from html.parser import HTMLParser
-from pathlib import Path
 
 import pytest
 
 from einspace.search import Journal
 from einspace.viz.report import write_report
 
-sys.path.insert(0, str(Path(__file__).parent))
-from test_plots import MESSAGE, make_runs  # noqa: E402  (the same journals as the plot tests)
 
 #: elements that never have a closing tag in HTML
 VOID = {"meta", "br", "hr", "img", "input", "link", "col", "wbr", "source", "area", "base", "embed", "track"}
@@ -47,11 +43,6 @@ class Tags(HTMLParser):
 
     def handle_data(self, data):
         self.text.append(data)
-
-
-@pytest.fixture(scope="module")
-def runs(tmp_path_factory):
-    return make_runs(tmp_path_factory.mktemp("report-runs"))
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +107,11 @@ def test_the_plots_and_the_best_tree_are_inline_svg(runs, report):
     assert "Lineage of trial" in body and "Best score so far" in body
 
 
-def test_every_string_is_escaped(report):
+def test_every_string_is_escaped(report, message):
     text, tags = report
-    assert MESSAGE not in text and not re.search(r"computation<(?!/)", text)   # </text> may follow the word
+    assert message not in text and not re.search(r"computation<(?!/)", text)   # </text> may follow the word
     titles = [a.get("title") for t, a, _ in tags.starts if t == "tr" and a.get("title")]
-    assert MESSAGE in titles   # the failure message, escaped in the attribute, reads back whole
+    assert message in titles   # the failure message, escaped in the attribute, reads back whole
     assert [t for t, _, _ in tags.starts].count("script") == 1
 
 
