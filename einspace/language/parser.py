@@ -13,6 +13,7 @@ at the node that crosses the limit, not after it is built.
 
 from __future__ import annotations
 
+import functools
 import threading
 from typing import Any, Callable, Union
 
@@ -283,17 +284,34 @@ def _branching(factor: int | None, fn: Node, rest) -> Branching:
 
 
 class _Parsers:
-    """The three Lark parsers of one grammar source, each with an embedded AST builder."""
+    """The three Lark parsers of one grammar source, each with an embedded AST builder.
+
+    The derivation-tree and terminal parsers are compiled on first use (30-40 ms apiece): most
+    processes only ever read the canonical notation.
+    """
 
     def __init__(self, source: str):
+        self.source = source
         self.text_ref = [""]
         methods = {cls.name: _op_callback(cls) for cls in operations()}
         self.builder = type("_OperationBuilder", (_Builder,), methods)(self.text_ref)
-        options = dict(parser="lalr", lexer="contextual", maybe_placeholders=True, transformer=self.builder,
-                       postlex=self.builder.lexed)
-        self.arch = Lark(source, start="arch", **options)
-        self.derivation = Lark(source, start="derivation", **options)
-        self.terminal = Lark(source, start="terminal", **options)
+        self.options = dict(parser="lalr", lexer="contextual", maybe_placeholders=True, transformer=self.builder,
+                            postlex=self.builder.lexed)
+        self.arch = self._compile("arch")   # now: a grammar that cannot be compiled is refused at once
+
+    def _compile(self, start: str) -> Lark:
+        try:
+            return Lark(self.source, start=start, **self.options)
+        except LarkError as err:
+            raise GrammarError(f"the grammar's syntax cannot be compiled: {err}") from None
+
+    @functools.cached_property
+    def derivation(self) -> Lark:
+        return self._compile("derivation")
+
+    @functools.cached_property
+    def terminal(self) -> Lark:
+        return self._compile("terminal")
 
 
 _LOCAL = threading.local()
@@ -310,10 +328,7 @@ def _parsers(source: str) -> _Parsers:
     if found is None:
         if len(cache) >= 8:
             cache.pop(next(iter(cache)))
-        try:
-            found = cache[key] = _Parsers(source)
-        except LarkError as err:
-            raise GrammarError(f"the grammar's syntax cannot be compiled: {err}") from None
+        found = cache[key] = _Parsers(source)
     return found
 
 
