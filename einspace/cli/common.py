@@ -50,26 +50,24 @@ def limit(text: str) -> int | None:
     return count(text)
 
 
-def count(text: str) -> int:
-    """An argparse type: a non-negative integer (exit 2 with a message otherwise)."""
+def _at_least(text: str, least: int, what: str) -> int:
     try:
         value = int(text.replace("_", ""))
     except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {text!r}") from None
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a non-negative integer, got {value}")
+        raise argparse.ArgumentTypeError(f"expected {what}, got {text!r}") from None
+    if value < least:
+        raise argparse.ArgumentTypeError(f"expected {what}, got {value}")
     return value
+
+
+def count(text: str) -> int:
+    """An argparse type: a non-negative integer (exit 2 with a message otherwise)."""
+    return _at_least(text, 0, "a non-negative integer")
 
 
 def positive(text: str) -> int:
     """An argparse type: an integer >= 1 (exit 2 with a message otherwise)."""
-    try:
-        value = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {text!r}") from None
-    if value < 1:
-        raise argparse.ArgumentTypeError(f"expected a positive integer, got {value}")
-    return value
+    return _at_least(text, 1, "a positive integer")
 
 
 def probability(text: str) -> float:

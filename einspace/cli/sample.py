@@ -8,22 +8,10 @@ import time
 
 from ..errors import UsageError
 from ..errors import GrammarError
-from .common import add_grammar_option, emit_json, input_type
+from .common import add_grammar_option, emit_json, input_type, limit
 
 
 _DEFAULT = object()  # "use the budget's default" (None means "no limit")
-
-
-def _limit(text: str):
-    if text.lower() in ("none", "off", "inf"):
-        return None
-    try:
-        v = int(text.replace("_", ""))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"a limit must be a non-negative integer or 'none', got {text!r}") from None
-    if v < 0:
-        raise argparse.ArgumentTypeError(f"a limit must be non-negative, got {v}")
-    return v
 
 
 def _shape(text: str) -> tuple:
@@ -61,7 +49,7 @@ def register(sub) -> None:
                         ("max-params", "parameters"), ("max-flops", "FLOPs per sample"),
                         ("max-memory", "activation elements per sample")):
         default = getattr(DEFAULT_BUDGET, name.replace("-", "_"))
-        g.add_argument(f"--{name}", type=_limit, default=_DEFAULT, metavar="N", help=f"{help_} (default {default:,})")
+        g.add_argument(f"--{name}", type=limit, default=_DEFAULT, metavar="N", help=f"{help_} (default {default:,})")
     g.add_argument("--output-mode", choices=("im", "col"), default=None, help="required output mode")
     g.add_argument("--output-shape", type=_shape, default=None, metavar="SHAPE",
                    help="required output shape without the batch, ? for a free dimension: 64x7x7, 64x?x?")
