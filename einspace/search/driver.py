@@ -136,7 +136,8 @@ class Driver:
             text = to_string(proposal.arch)
             digest = structural_hash(proposal.arch)
             self.journal.propose(tid, origin=proposal.origin, parents=list(proposal.parents), arch=text,
-                                 hash=digest, seed=trial_seed(self.config.seed, tid), fidelity=self.fidelity)
+                                 hash=digest, seed=trial_seed(self.config.seed, tid), fidelity=self.fidelity,
+                                 notes=proposal.notes)
             trial = self.journal.trial(tid)
             self.strategy.proposed(trial)
             source = proposal.copy_of

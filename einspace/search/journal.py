@@ -152,15 +152,18 @@ class Journal:
         return self._append("run_resumed", None, None, {"meta": meta})
 
     def propose(self, trial: int, *, origin: str, parents: Sequence[int], arch: str, hash: str, seed: int,
-                fidelity: str) -> int:
-        """A new trial (pending), journaled before it is sent anywhere."""
+                fidelity: str, notes: Optional[dict[str, Any]] = None) -> int:
+        """A new trial (pending), journaled before it is sent anywhere; ``notes``, a JSON object,
+        is what the strategy says of it (a surrogate's prediction), kept with the trial."""
         if origin not in ORIGINS:   # on writing only: a journal may hold origins since retired
             raise JournalError(f"trial {trial}: origin must be one of {', '.join(ORIGINS)}, got {origin!r}")
         if not isinstance(arch, str) or not arch.strip():
             raise JournalError(f"trial {trial}: the architecture text is empty")
         parents = list(parents) if isinstance(parents, (list, tuple)) else parents
-        return self._append("trial_proposed", trial, None, {"origin": origin, "parents": parents, "arch": arch,
-                                                            "hash": hash, "seed": seed, "fidelity": fidelity})
+        data = {"origin": origin, "parents": parents, "arch": arch, "hash": hash, "seed": seed, "fidelity": fidelity}
+        if notes is not None:   # only when given: a proposal without notes is journaled as it always was
+            data["notes"] = notes
+        return self._append("trial_proposed", trial, None, data)
 
     def dispatch(self, trial: int, attempt: int, worker: str = "") -> int:
         """Attempt ``attempt`` (1, then one more per retry) of a pending trial was sent to ``worker``."""

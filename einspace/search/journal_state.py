@@ -46,7 +46,7 @@ class TrialRecord:
 
     __slots__ = ("id", "origin", "parents", "arch", "hash", "seed", "fidelity", "state", "evaluation",
                  "cached_from", "attempts", "open", "worker", "message", "proposed_at", "finished_at",
-                 "failure", "frozen")
+                 "failure", "notes", "frozen")
 
     def __init__(self, trial: int, t: float, data: dict[str, Any]):
         self.id, self.proposed_at = trial, t
@@ -55,13 +55,14 @@ class TrialRecord:
         self.state, self.evaluation, self.cached_from, self.attempts = "pending", None, None, 0
         self.open: tuple[int, ...] = ()   # attempts dispatched and not over (a tuple: no GC-tracked set per trial)
         self.worker, self.message, self.finished_at, self.failure = "", "", None, None
+        self.notes: Optional[dict[str, Any]] = data.get("notes")   # absent from most proposals
         self.frozen: Optional[Trial] = None
 
     def trial(self) -> Trial:
         if self.frozen is None:
             self.frozen = Trial(self.id, self.origin, self.parents, self.arch, self.hash, self.seed,
                                 self.state, self.evaluation, self.cached_from, self.attempts, self.worker,
-                                self.message, self.proposed_at, self.finished_at, self.failure)
+                                self.message, self.proposed_at, self.finished_at, self.failure, self.notes)
         return self.frozen
 
 
@@ -163,6 +164,8 @@ class State:
                 self._text(trial, name, data[name])
         if type(data["seed"]) is not int:
             raise JournalError(f"trial {trial}: seed must be an integer, got {data['seed']!r}")
+        if "notes" in data and type(data["notes"]) is not dict:
+            raise JournalError(f"trial {trial}: notes must be a JSON object, got {data['notes']!r}")
         commit()
         recs[trial] = TrialRecord(trial, t, data)
         if trial < self.max_id:

@@ -77,7 +77,9 @@ class Trial:
     """A trial as the journal knows it (rebuilt by replaying its events).
 
     ``evaluation`` is the Evaluation JSON dict of the trial's own training, or of the trial it
-    reuses (``cached_from``) when ``state == "cached"``. ``attempts`` counts dispatches.
+    reuses (``cached_from``) when ``state == "cached"``. ``attempts`` counts dispatches. ``notes``
+    is the JSON dict a strategy journaled with its proposal (None for most: see
+    :class:`~einspace.search.strategies.base.Proposal`).
     """
 
     id: int
@@ -95,6 +97,7 @@ class Trial:
     proposed_at: float = 0.0
     finished_at: Optional[float] = None
     failure: Optional[str] = None   # ``worker_died`` or ``error`` when the attempt itself was lost
+    notes: Optional[dict[str, Any]] = None   # what the strategy said of its proposal (a surrogate's prediction)
 
     @property
     def score(self) -> Optional[float]:

@@ -28,12 +28,15 @@ class Proposal:
     """What to evaluate: an architecture, how it was made, from which trials.
 
     ``copy_of`` names a trial whose result this one reuses without training (a seed's copies).
+    ``notes``, a JSON object, is journaled with the trial and comes back as ``Trial.notes`` in
+    :meth:`Strategy.proposed` (live and on replay): state a strategy must rebuild on resume.
     """
 
     arch: Module
     origin: str
     parents: tuple[int, ...] = ()
     copy_of: Optional[int] = None
+    notes: Optional[dict[str, Any]] = None
 
 
 @dataclass(frozen=True)
