@@ -33,11 +33,16 @@ from ..types.tensor import TensorType
 from .decisions import DEAD, Dead, backtrack
 from .needs import ZERO, Need, UserNeed
 from .tables import Tables
-from .witnesses import Witnesses
+from .targets import Exactly, Pattern
+from .witnesses import CACHE_LIMIT, Scope, Witnesses
 
-__all__ = ["run", "Exhausted", "UserNeed", "INF"]
+__all__ = ["run", "Exhausted", "UserNeed", "INF", "target_need", "TARGET_LIMIT"]
 
 INF = 1 << 62
+
+#: caller targets whose needs are kept with the tables (beyond this a target's needs live for one
+#: search only): a mutation asks for at most one target per node of its parent and budget
+TARGET_LIMIT = 1024
 
 
 class Pass(Witnesses):
@@ -256,11 +261,12 @@ def run(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tu
     ``max_passes`` bounds the passes of both searches together (None: exhaustive)."""
     if target is None:
         return _search(tables, chooser, lhs, t, depth, budget, None, exclude, max_passes)
-    found = _search(tables, chooser, lhs, t, depth, budget, UserNeed(tables, target, budget), exclude, max_passes)
+    found = _search(tables, chooser, lhs, t, depth, budget, target_need(tables, target, budget), exclude,
+                    max_passes)
     if isinstance(found, Exhausted) and not found.limited:
         left = None if max_passes is None else max_passes - found.passes
         if left is None or left > 0:
-            again = _search(tables, chooser, lhs, t, depth, budget, UserNeed(tables, target, budget, deep=True),
+            again = _search(tables, chooser, lhs, t, depth, budget, target_need(tables, target, budget, True),
                             exclude, left)
             if isinstance(again, Exhausted):
                 return Exhausted(found.passes + again.passes, again.limited)
@@ -269,11 +275,36 @@ def run(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tu
     return found
 
 
+def target_need(tables: Tables, target, budget: tuple, deep: bool = False) -> UserNeed:
+    """The need of a caller's ``target`` under ``budget``, with its :class:`.witnesses.Scope`.
+
+    Its witnesses are pure functions of (target, budget, deep) and the tables, so for a target
+    that compares by value (:class:`.targets.Exactly`, :class:`.targets.Pattern`) the need and
+    everything derived from it are kept with the tables (up to :data:`TARGET_LIMIT` of them): a
+    mutation's fallback then does not recompute the same witnesses on every call. Other targets
+    (predicates, compared by identity) get a fresh need, dropped after the search."""
+    cacheable = type(target) in (Exactly, Pattern)
+    key = (target, budget, deep)
+    if cacheable:
+        need = tables.targets.get(key)
+        if need is not None:
+            if len(need.w.local) > CACHE_LIMIT:  # flat memory: start this target's derived needs anew
+                need.w.local.clear()
+            return need
+    kept = cacheable and len(tables.targets) < TARGET_LIMIT
+    need = UserNeed(tables, target, budget, deep=deep)
+    need.w = Scope(tables, budget, kept)
+    if kept:
+        tables.targets[key] = need
+    return need
+
+
 def _search(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tuple, need: Optional[Need],
             exclude: Optional[Callable[[Module], bool]], max_passes: Optional[int]):
     prefix: list = []
     passes = 0
-    local: dict = {}
+    # a caller's target derives its needs in its scope (kept with a cached target), else per search
+    local: dict = need.w.local if need is not None and need.w is not None else {}
     try:
         while True:
             passes += 1
@@ -290,4 +321,5 @@ def _search(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget
                 if max_passes is not None and passes >= max_passes:
                     return Exhausted(passes, True)
     finally:
-        local.clear()  # deep needs point back to a pass: break the cycle for the reference counter
+        if need is None or need.w is None or not need.w.kept:
+            local.clear()  # derived needs point back to their scope: break the cycle for the reference counter

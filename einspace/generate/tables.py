@@ -159,6 +159,7 @@ class Tables:
                         and all(f in self.adds for f in self.factors))
         self.joins = tuple(sorted((a for a, _ in self.a_choices if a.b == 2), key=lambda a: a.join_order))
         self.needs: dict = {}  # the sampler's witness caches for unconstrained contexts (see needs)
+        self.targets: dict = {}  # needs of callers' targets, by (target, budget, deep) (see engine.target_need)
         self.join_kinds = tuple(dict.fromkeys(type(a) for a in self.joins))
         self._joins = _Memo()
         self._comp = _Memo()
@@ -278,6 +279,9 @@ class Tables:
         for m in (self._comp, self._pre, self._post, self._branch, self._agg, self._joins):
             m.clear()
         self.needs.clear()
+        for need in self.targets.values():
+            need.w.local.clear()  # derived needs point back to their scope
+        self.targets.clear()
 
 
 #: the key every output has when some 2-way aggregation declares no join keys (no pruning then)

@@ -14,7 +14,7 @@ from ..types.tensor import TensorType
 from .decisions import Decisions
 from .needs import NONE, Free, Need, child, first_fit
 
-__all__ = ["Witnesses", "CACHE_LIMIT", "FRONTS_LIMIT"]
+__all__ = ["Witnesses", "Scope", "CACHE_LIMIT", "FRONTS_LIMIT"]
 
 #: the persistent witness cache stops growing past this many needs (flat memory; later needs live
 #: for one pass only)
@@ -48,8 +48,8 @@ class Witnesses(Decisions):
         return need
 
     def derive(self, need: Need, tag: str, arg=None) -> Need:
-        if need.deep:
-            return child(self.local, need, tag, arg, self)
+        if need.deep:  # a need cached with its :class:`Scope` computes its witnesses there, not in a pass
+            return child(self.local, need, tag, arg, need.w or self)
         if need.persistent:
             got = self.t.needs.get((id(need), tag, arg))
             if got is not None:
@@ -144,3 +144,21 @@ class Witnesses(Decisions):
             if len(need.fronts) < FRONTS_LIMIT:
                 need.fronts[key] = got
         return got
+
+
+class Scope(Witnesses):
+    """The witness look-ups of the needs rooted at one caller's target and budget, without a pass.
+
+    A mutation's fallback asks for the same exact output type under the same budget again and
+    again; such a root need and everything derived from it (``local``) are cached across searches
+    (see :func:`einspace.generate.engine.target_need`), so they must not point back to the pass,
+    its chooser and its log, that first derived them."""
+
+    __slots__ = ("kept",)
+
+    def __init__(self, tables, limit: tuple, kept: bool) -> None:
+        self.t = tables
+        self.limit = limit
+        self.local = {}
+        #: whether the root need is cached with the tables (else its needs are dropped after the search)
+        self.kept = kept
