@@ -11,7 +11,8 @@ from dataclasses import dataclass, field
 __all__ = ["EinspaceError", "ParseError", "TypeCheckError", "RuleViolation", "GrammarError", "Violation",
            "InputTypeError", "OperationError", "BudgetError", "SamplingError", "MutationError", "CrossoverError",
            "NotTypeable", "ConvGenError", "HeadError", "DataError", "SourceError", "UsageError",
-           "MissingDependency", "TrainingError", "SearchError", "JournalError", "ExecutorError", "BuildRefused"]
+           "MissingDependency", "TrainingError", "SearchError", "JournalError", "ExecutorError", "BuildRefused",
+           "ProxyError"]
 
 
 class EinspaceError(Exception):
@@ -206,3 +207,9 @@ class JournalError(EinspaceError, ValueError):
 
 class ExecutorError(EinspaceError, RuntimeError):
     """An executor that cannot run: a scheduler that cannot be reached, a cluster that will not start."""
+
+
+class ProxyError(EinspaceError, ValueError):
+    """A zero-cost proxy request that cannot be answered: an unknown proxy name, a bad batch size or
+    seed, a task without classes, or a network torch cannot differentiate or run (the message names
+    the proxy and torch's reason). A proxy that computes to NaN or inf is a value, not this error."""

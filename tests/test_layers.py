@@ -36,7 +36,7 @@ LAYERS: dict[str, int] = {
     "variation": 4,                      # mutation, crossover
     "interpreter": 5,                    # torch modules
     "data": 6, "seeds": 6,               # tasks and seed architectures (same level)
-    "training": 7,
+    "training": 7, "proxies": 7,         # proxies build a task's network as training does
     "search": 8,
     "viz": 9,
     "testing": 10,                       # Hypothesis strategies for users' tests

@@ -27,6 +27,7 @@ COMMANDS = (
     "einspace.cli.seeds",
     "einspace.cli.data",
     "einspace.cli.train",
+    "einspace.cli.proxies",
     "einspace.cli.search",
     "einspace.cli.runs",
     "einspace.cli.draw",
