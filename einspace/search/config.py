@@ -19,13 +19,20 @@ from ..errors import JournalError, SearchError
 from ..training.recipe import Fidelity, Recipe
 from ..training.records import known_fields, record_to_json
 
-__all__ = ["SearchConfig", "STRATEGIES", "RESUME_FREE", "fidelity_key"]
+__all__ = ["SearchConfig", "STRATEGIES", "SURROGATES", "RESUME_FREE", "fidelity_key"]
 
 #: ``re`` regularised evolution; ``rs`` random search (the best of K samples); ``sample`` random
 #: sampling (the paper's baseline: the *mean* of K samples)
 STRATEGIES = ("re", "rs", "sample")
+#: regressors that rank regularised evolution's children (``--surrogate``): ``rf`` a random
+#: forest, ``gbr`` gradient boosting, ``knn`` k nearest neighbours (scikit-learn's)
+SURROGATES = ("rf", "gbr", "knn")
 #: fields that may differ between a journal and the run resuming it
 RESUME_FREE = frozenset({"max_failures", "retries"})
+#: fields added after the first journals were written: left out of the journal at their default,
+#: and read as the default from a journal without them, so old journals resume and plain runs
+#: journal exactly what they did before
+LATER_FIELDS = {"surrogate": None, "candidates": 20, "evaluate": 5, "proxies": ()}
 
 
 def _count(name: str, value: Any, least: int = 1) -> None:
@@ -45,6 +52,12 @@ class SearchConfig:
     the caller; see :func:`einspace.search.seeding.resolve_seeds`), with ``seed_labels`` naming them.
     ``limits`` bounds proposals (the sampler's :class:`~einspace.generate.budget.Budget` fields);
     ``recipe`` and ``fidelity`` are what every trial is trained with.
+
+    ``surrogate`` (``rf``, ``gbr``, ``knn``; regularised evolution only) filters children: once the
+    population is full, each step draws ``candidates`` mutants, the surrogate fitted on the trained
+    trials ranks them, and the best ``evaluate`` are trained. ``proxies`` names zero-cost proxies
+    (``einspace.proxies``) each trial computes before training, recorded in its evaluation and
+    used by the surrogate as features.
     """
 
     task: str
@@ -64,6 +77,10 @@ class SearchConfig:
     grammar: Optional[str] = None
     max_failures: int = 50
     retries: int = 1
+    surrogate: Optional[str] = None
+    candidates: int = 20
+    evaluate: int = 5
+    proxies: tuple[str, ...] = ()
 
     def __post_init__(self) -> None:
         if not isinstance(self.task, str) or not self.task:
@@ -94,6 +111,31 @@ class SearchConfig:
                               f"evaluations: evolution would never start (lower --population)")
         if not isinstance(self.recipe, Recipe) or not isinstance(self.fidelity, Fidelity):
             raise SearchError("recipe and fidelity must be einspace.training Recipe and Fidelity records")
+        self._check_surrogate()
+
+    def _check_surrogate(self) -> None:
+        _count("candidates", self.candidates)
+        _count("evaluate", self.evaluate)
+        if self.surrogate is not None:
+            if self.surrogate not in SURROGATES:
+                raise SearchError(f"surrogate must be one of {', '.join(SURROGATES)}, got {self.surrogate!r}")
+            if self.strategy != "re":
+                raise SearchError(f"a surrogate filters the children of regularised evolution; strategy "
+                                  f"{self.strategy!r} makes none (use --strategy re)")
+            if self.evaluate > self.candidates:
+                raise SearchError(f"evaluate ({self.evaluate}) must not exceed candidates ({self.candidates}): "
+                                  f"the surrogate trains the best {self.evaluate} of {self.candidates} mutants")
+        elif (self.candidates, self.evaluate) != (LATER_FIELDS["candidates"], LATER_FIELDS["evaluate"]):
+            raise SearchError("candidates and evaluate choose among mutants for a surrogate; give one "
+                              "(--surrogate rf) or leave them out")
+        names = self.proxies
+        if isinstance(names, str):   # "grad_norm,snip", as the command line gives them
+            names = tuple(n.strip() for n in names.split(",") if n.strip())
+        if not isinstance(names, (tuple, list)) or not all(isinstance(n, str) and n for n in names):
+            raise SearchError(f"proxies must be proxy names, got {self.proxies!r}")
+        if len(set(names)) != len(names):
+            raise SearchError(f"proxies names a proxy twice: {', '.join(names)}")
+        object.__setattr__(self, "proxies", tuple(names))
 
     @property
     def budget_limits(self) -> dict[str, Optional[int]]:
@@ -101,7 +143,11 @@ class SearchConfig:
         return dict(self.limits)
 
     def to_json(self) -> dict[str, Any]:
-        return {**record_to_json(self), "limits": dict(self.limits)}
+        out = {**record_to_json(self), "limits": dict(self.limits)}
+        for name, default in LATER_FIELDS.items():
+            if getattr(self, name) == default:
+                del out[name]
+        return out
 
     @classmethod
     def from_json(cls, obj: Mapping[str, Any]) -> "SearchConfig":
@@ -120,7 +166,8 @@ class SearchConfig:
 
     def check_resumes(self, stored: Mapping[str, Any], where: str) -> None:
         """Refuse (JournalError) to continue journal ``where``, written with ``stored``, as this run."""
-        mine = self.to_json()
+        defaults = {name: list(v) if isinstance(v, tuple) else v for name, v in LATER_FIELDS.items()}
+        mine, stored = {**defaults, **self.to_json()}, {**defaults, **stored}
         diffs = [name for name in mine if name not in RESUME_FREE and _comparable(name, stored.get(name))
                  != _comparable(name, mine[name])]
         extra = sorted(set(stored) - set(mine))

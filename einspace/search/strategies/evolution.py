@@ -73,6 +73,10 @@ class RegularisedEvolution(Strategy):
             return self._fill(rng) if seeds else Proposal(self.space.sample(rng), "random")
         if not self.population:
             return None  # the initial population is all in flight
+        return self._evolve(rng)
+
+    def _evolve(self, rng: random.Random) -> Proposal:
+        """The next child, once the population is full (what a filter around evolution replaces)."""
         for _ in range(PROPOSAL_TRIES):
             child = self._child(rng)
             if child is not None:
