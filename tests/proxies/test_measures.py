@@ -186,3 +186,24 @@ def test_bad_batches_are_refused():
         score_module(two_layer(), torch.ones(3, 2, dtype=torch.long), torch.zeros(3, dtype=torch.long))
     with pytest.raises(ProxyError, match="targets"):
         score_module(two_layer(), torch.from_numpy(X), None, ["snip"])
+
+
+class Float32Only(nn.Module):
+    """Multiplies by a float32 constant that ``.double()`` does not convert (not a buffer)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.fc = nn.Linear(2, 2)
+        self.scale = torch.full((2, 2), 1.5)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        return self.fc(x) @ self.scale
+
+
+def test_synflow_falls_back_to_float32_where_float64_fails():
+    net = Float32Only()
+    with torch.no_grad():
+        net.fc.weight.copy_(torch.tensor([[1.0, -2.0], [0.5, 3.0]]))
+    got = score_module(net, torch.randn(4, 2), None, ["synflow"])["synflow"]
+    # R = Σ_k Σ_c (|W|1 + |b|)_c · 1.5, so ∂R/∂W_cj = 2 · 1.5 and synflow = 3 Σ|W|
+    assert got == pytest.approx(3 * 6.5, rel=1e-6)

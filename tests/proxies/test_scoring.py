@@ -118,3 +118,18 @@ def test_cli_invalid_architecture_and_missing_data(cli, root, tmp_path):
     assert code == 1 and "type error" in err
     code, out, err = cli("proxies", ARCH, "--task", "addnist", "--root", str(tmp_path), "--no-build")
     assert code == 1 and "no data" in err
+
+
+def test_sampled_architectures_score(root):
+    for seed in range(3):
+        arch = einspace.sample("3x28x28", seed=seed, max_params=200_000)
+        got = score(arch, "addnist", batch_size=8, root=root, device="cpu", threads=1)
+        assert list(got) == list(NAMES)
+        assert all(math.isfinite(got[n]) for n in ("params", "flops", "grad_norm", "snip"))
+
+
+def test_cli_cost_model_proxies_need_no_data(cli, tmp_path):
+    code, out, err = cli("proxies", ARCH, "--task", "addnist", "--root", str(tmp_path), "--names", "flops,params",
+                         "--json")
+    assert code == 0, err
+    assert list(json.loads(out)) == ["params", "flops"] and not any(tmp_path.iterdir())
