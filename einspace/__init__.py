@@ -43,7 +43,7 @@ _LAZY = {
     "seeds": ("einspace.seeds", None),
     "strategies": ("einspace.testing.strategies", None),
     "data": ("einspace.data", None),
-    "analysis": ("einspace.language.analysis", None),
+    "analysis": ("einspace.analysis", None),
     "search": ("einspace.search", None),
     "train": ("einspace.training", "train"),
     "load_trained": ("einspace.training", "load_trained"),

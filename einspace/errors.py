@@ -8,7 +8,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
-__all__ = ["EinspaceError", "ParseError", "TypeCheckError", "RuleViolation", "GrammarError", "Violation",
+__all__ = ["EinspaceError", "ParseError", "TypeCheckError", "RuleViolation", "GrammarError", "FitError", "Violation",
            "InputTypeError", "OperationError", "BudgetError", "SamplingError", "MutationError", "CrossoverError",
            "NotTypeable", "ConvGenError", "HeadError", "DataError", "SourceError", "UsageError",
            "MissingDependency", "TrainingError", "SearchError", "JournalError", "ExecutorError", "BuildRefused",
@@ -104,6 +104,12 @@ class TypeCheckError(EinspaceError, ValueError):
 
 class GrammarError(EinspaceError, ValueError):
     """A grammar file whose annotations (probabilities, choice sets) cannot be read."""
+
+
+class FitError(EinspaceError, ValueError):
+    """Grammar probabilities that cannot be fitted: no architectures (no scored trials), a bad
+    ``top`` or smoothing, or a fit whose consistency cannot be repaired (the message names the
+    spectral radius)."""
 
 
 class ArgumentError(EinspaceError, ValueError):

@@ -38,7 +38,7 @@ LAYERS: dict[str, int] = {
     "data": 6, "seeds": 6,               # tasks and seed architectures (same level)
     "training": 7, "proxies": 7,         # proxies build a task's network as training does
     "search": 8,
-    "viz": 9,
+    "viz": 9, "analysis": 9,             # analysis: grammar fitting from a search journal
     "testing": 10,                       # Hypothesis strategies for users' tests
     "cli": 11,
 }

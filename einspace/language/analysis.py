@@ -118,20 +118,22 @@ def expectation(grammar: GrammarLike = None, *, p_computation: Optional[float] =
                        consistent, expected, terminals, nonterminals, nodes)
 
 
-def critical_p_computation(grammar: GrammarLike = None, *, copies: bool = False, tol: float = 1e-10) -> float:
-    """The p(M -> C) at which the spectral radius is 1 (consistent above it); bisection, as the
-    other M rules keep their ratio (:meth:`Grammar.with_probability`)."""
+def critical_p_computation(grammar: GrammarLike = None, *, copies: bool = False, tol: float = 1e-10,
+                           radius: float = 1.0) -> float:
+    """The p(M -> C) at which the spectral radius is ``radius`` (1: consistent above it); bisection,
+    as the other M rules keep their ratio (:meth:`Grammar.with_probability`). A ``radius`` below 1
+    is a safety margin (a fitted grammar is repaired to one, :mod:`einspace.language.fitting`)."""
     g = load_grammar(grammar)
 
     def rho(p: float) -> float:
         return spectral_radius(matrix(g.with_probability("M", "computation", p), copies))
 
     lo, hi = 0.0, 1.0
-    if rho(lo) < 1.0:
+    if rho(lo) < radius:
         return 0.0
     while hi - lo > tol:
         mid = (lo + hi) / 2
-        if rho(mid) < 1.0:
+        if rho(mid) < radius:
             hi = mid
         else:
             lo = mid
