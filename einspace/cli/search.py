@@ -1,4 +1,5 @@
-"""``einspace search``: run (or resume) random sampling, random search or regularised evolution.
+"""``einspace search``: run (or resume) random sampling, random search or regularised evolution
+(optionally surrogate-filtered).
 
 Exit codes: 0 the budget was reached; 1 the search stopped (too many failures, every seed failed,
 a journal that cannot be used); 2 a usage error. Killed at any moment, the same command (or
@@ -15,7 +16,7 @@ from .common import TRAINING_OPTIONS, add_grammar_option, add_training_options, 
 
 #: configuration flags -> SearchConfig / training fields (None when not given)
 _SEARCH = ("population", "tournament", "evaluations", "seed", "crossover", "max_failures", "retries",
-           "p_computation")
+           "p_computation", "surrogate", "candidates", "evaluate", "proxies")
 
 
 def register(sub: Any) -> None:
@@ -43,6 +44,16 @@ def register(sub: Any) -> None:
     g.add_argument("--no-dedup", action="store_true",
                    help="train structural duplicates again (default: reuse the earlier result, state cached)")
     g.add_argument("--p-computation", type=float, metavar="P", help="p(M -> C) of the sampler (0.32)")
+    g.add_argument("--surrogate", choices=("rf", "gbr", "knn"), default=None,
+                   help="filter re's children with a surrogate fitted on the trained trials: rf random forest, "
+                        "gbr gradient boosting, knn nearest neighbours (default: none, plain re)")
+    g.add_argument("--candidates", type=int, metavar="K",
+                   help="with --surrogate: children drawn per step, ranked by the surrogate (20)")
+    g.add_argument("--evaluate", type=int, metavar="E",
+                   help="with --surrogate: the best E of each step's candidates are trained, the rest never (5)")
+    g.add_argument("--proxies", metavar="NAMES",
+                   help="zero-cost proxies each trial computes before training, recorded in its evaluation "
+                        "and used by the surrogate, e.g. grad_norm,snip")
     g.add_argument("--max-failures", type=int, metavar="N", help="stop after N failed evaluations in a row (50)")
     g.add_argument("--retries", type=int, metavar="N", help="re-sends of a trial whose worker died (1)")
     t = p.add_argument_group("training (every trial)")
@@ -116,7 +127,16 @@ def run(args: Any) -> int:
         summary = result.summary
         if summary.get("figure") == "mean" and summary.get("value") is not None:
             print(f"random sampling: mean score {summary['value']:.2%} over {summary['trials']} samples")
+        if summary.get("surrogate"):
+            print(_surrogate_line(summary["surrogate"]))
     return 0
+
+
+def _surrogate_line(s: dict[str, Any]) -> str:
+    rho = "n/a" if s.get("spearman") is None else f"{s['spearman']:.2f}"
+    line = (f"surrogate {s['model']}: {s['steps']} steps of the best {s['evaluate']} of {s['candidates']}, "
+            f"{s['refits']} refits, Spearman {rho} on {s['predicted']} trials predicted before they were scored")
+    return f"{line}; {s['note']}" if s.get("note") else line
 
 
 def _resume_free(stored: Any, args: Any) -> Any:

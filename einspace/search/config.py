@@ -135,6 +135,13 @@ class SearchConfig:
             raise SearchError(f"proxies must be proxy names, got {self.proxies!r}")
         if len(set(names)) != len(names):
             raise SearchError(f"proxies names a proxy twice: {', '.join(names)}")
+        if names:
+            from ..errors import ProxyError
+            from ..proxies.names import check_names   # torch-free
+            try:
+                names = check_names(names)   # in the proxies' own order: one spelling per request
+            except ProxyError as err:
+                raise SearchError(f"proxies: {err}") from None
         object.__setattr__(self, "proxies", tuple(names))
 
     @property

@@ -66,7 +66,7 @@ class Driver:
             value = getattr(config.fidelity, name)
             if value is not None and name not in limits:
                 limits[name] = value
-        self.space = Space(self.task.input, config.grammar, config.p_computation, tuple(limits.items()))
+        self.space = Space(self.task.input, config.grammar, config.p_computation, tuple(limits.items()), self.root)
         self.strategy: Strategy = make_strategy(config, self.space)
         self.fidelity = fidelity_key(config.recipe, config.fidelity)
         self.counts = Counts()
@@ -163,7 +163,7 @@ class Driver:
             self._told(self.journal.trial(trial.id))
             return
         job = Job(trial.id, attempt, trial.arch, trial.seed, self.config.task, self.config.recipe.to_json(),
-                  self.config.fidelity.to_json(), self.root, self.config.grammar)
+                  self.config.fidelity.to_json(), self.root, self.config.grammar, self.config.proxies)
         self.journal.dispatch(trial.id, attempt, self.executor.describe())
         self.executor.submit(job)
         self.counts.in_flight = self.executor.in_flight()

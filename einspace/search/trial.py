@@ -37,7 +37,8 @@ class Job:
     """One attempt at evaluating one trial: everything a worker needs, as plain data.
 
     ``recipe`` and ``fidelity`` are :meth:`Recipe.to_json` / :meth:`Fidelity.to_json` dicts; ``root``
-    is the data root (None: the default); ``grammar`` a grammar file path (None: the default).
+    is the data root (None: the default); ``grammar`` a grammar file path (None: the default);
+    ``proxies`` the zero-cost proxies to compute before training (recorded in the evaluation).
     """
 
     trial: int
@@ -49,6 +50,7 @@ class Job:
     fidelity: dict[str, Any]
     root: Optional[str] = None
     grammar: Optional[str] = None
+    proxies: tuple[str, ...] = ()
 
     @property
     def key(self) -> str:

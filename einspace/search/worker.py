@@ -8,6 +8,7 @@ so a task's data is read once per process, not once per job. torch is imported o
 
 from __future__ import annotations
 
+import math
 import threading
 import time
 from collections import OrderedDict
@@ -18,7 +19,8 @@ from .trial import Job, Outcome
 if TYPE_CHECKING:  # pragma: no cover
     from ..data.loaders import Dataset
 
-__all__ = ["evaluate", "run_job", "configure", "worker_name", "cached_dataset", "clear_cache", "CACHE_SIZE"]
+__all__ = ["evaluate", "run_job", "measure_proxies", "configure", "worker_name", "cached_dataset", "clear_cache",
+           "CACHE_SIZE"]
 
 #: how many loaded datasets a process keeps (a search uses one task; a little room for a second)
 CACHE_SIZE = 2
@@ -89,15 +91,53 @@ def evaluate(job: Job) -> dict[str, Any]:
     return evaluation.to_json()
 
 
+def measure_proxies(arch: Any, task: str, names: tuple[str, ...], *, seed: int, root: Optional[str] = None,
+                    grammar: Optional[str] = None, device: Optional[str] = None,
+                    threads: Optional[int] = None) -> dict[str, Any]:
+    """``{"proxies": {name: value}, "proxy_seconds": s}`` of ``arch``: :func:`einspace.proxies.score`
+    on this process's cached copy of the task's data, a value that is not finite as None (JSON has
+    no NaN), and ``proxy_error`` with every value None when the network cannot be scored (a proxy
+    is a hint for the search, never a reason to lose the trial)."""
+    from ..errors import EinspaceError
+    from ..proxies import score
+    from ..proxies.names import CHEAP
+
+    started = time.perf_counter()
+    data: Any = task if set(names) <= CHEAP else cached_dataset(task, root)
+    try:
+        values = score(arch, data, names, seed=seed, root=root, grammar=grammar, device=device, threads=threads)
+    except EinspaceError as err:
+        return {"proxies": {n: None for n in names}, "proxy_error": f"{type(err).__name__}: {err}"[:500],
+                "proxy_seconds": time.perf_counter() - started}
+    clean = {n: (float(v) if math.isfinite(v) else None) for n, v in values.items()}
+    return {"proxies": clean, "proxy_seconds": time.perf_counter() - started}
+
+
+def _job_proxies(job: Job) -> dict[str, Any]:
+    """The proxies ``job`` asks for, measured as its training will start: same seed, device, threads."""
+    names = getattr(job, "proxies", ())   # a Job pickled by an einspace without the field has none
+    if not names:
+        return {}
+    fidelity = job.fidelity or {}
+    return measure_proxies(job.arch, job.task, tuple(names), seed=job.seed, root=job.root, grammar=job.grammar,
+                           device=fidelity.get("device"), threads=_settings["threads"] or fidelity.get("threads"))
+
+
 def run_job(job: Job, fn: Callable[[Job], dict[str, Any]] = evaluate) -> Outcome:
     """Run ``fn(job)`` and time it; an exception escaping it becomes ``Outcome(error="Type: message")``.
 
-    Only ``Exception`` is caught: KeyboardInterrupt and SystemExit still stop the process. The
-    Outcome names this process's worker (:func:`worker_name`).
+    The proxies the job asks for (``job.proxies``) are measured first, on the untrained network,
+    and added to the evaluation dict (``proxies``, ``proxy_seconds``): with any ``fn``, so a
+    search's machinery records them the same way with the real training or a stand-in. Only
+    ``Exception`` is caught: KeyboardInterrupt and SystemExit still stop the process. The Outcome
+    names this process's worker (:func:`worker_name`).
     """
     started = time.perf_counter()
     try:
+        measured = _job_proxies(job)
         evaluation = fn(job)
+        if measured:
+            evaluation = {**evaluation, **measured}
     except Exception as err:  # a bug or bad input found on the worker: reported, the search goes on
         return Outcome(job, error=f"{type(err).__name__}: {err}"[:2000], worker=worker_name(),
                        seconds=time.perf_counter() - started)

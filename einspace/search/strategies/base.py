@@ -41,12 +41,14 @@ class Proposal:
 
 @dataclass(frozen=True)
 class Space:
-    """Where proposals come from: the task's input type, the grammar, p(M -> C) and the limits."""
+    """Where proposals come from: the task's input type, the grammar, p(M -> C) and the limits;
+    ``root``, the data root, for a strategy that measures candidates on data (zero-cost proxies)."""
 
     input: str
     grammar: Any = None
     p_computation: float = 0.32
     limits: tuple[tuple[str, Optional[int]], ...] = ()
+    root: Optional[str] = None
 
     def sample(self, rng: random.Random) -> Module:
         return sample(self.input, seed=rng.getrandbits(63), grammar=self.grammar,

@@ -16,6 +16,10 @@ their rank; replaying the notes through :meth:`proposed` rebuilds the unproposed
 exactly, and the surrogate is refitted from the replayed results when the next step begins.
 Every proposed child also carries the surrogate's prediction, so its rank correlation with the
 scores that came later is measured on trials it had not seen.
+
+With ``proxies`` the surrogate's features also hold the zero-cost proxies: those each trained
+trial recorded, and for each candidate the same proxies measured here, in the driver's process
+(one batch of the task's data per candidate; seeded by the run's root seed).
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from ...types.normal_form import structural_hash
 from ..features import features
 from ..surrogate import MIN_FIT, Surrogate, spearman
 from ..trial import Trial
+from ..worker import measure_proxies
 from .base import Proposal
 from .evolution import PROPOSAL_TRIES, RegularisedEvolution
 
@@ -89,7 +94,7 @@ class SurrogateEvolution(RegularisedEvolution):
         if not children:   # every child repeats a known structure: let plain evolution (and dedup) go on
             return super()._evolve(rng)
         self._fit()
-        scores = self.model.predict([self._row(c.arch) for c in children])
+        scores = self.model.predict([self._row(c.arch, self._measure(c.arch)) for c in children])
         order = sorted(range(len(children)), key=lambda i: (-scores[i], i))[:self.config.evaluate]
         best, rest = children[order[0]], order[1:]
         batch = [{"arch": to_string(children[i].arch), "origin": children[i].origin,
@@ -129,6 +134,15 @@ class SurrogateEvolution(RegularisedEvolution):
         else:
             vec = self._vector(arch)
         return [*vec, *(None if proxies is None else proxies.get(n) for n in self.config.proxies)]
+
+    def _measure(self, tree: Any) -> Optional[dict[str, Any]]:
+        """A candidate's zero-cost proxies, as a trial records them (None when none are asked for)."""
+        if not self.config.proxies:
+            return None
+        measured = measure_proxies(tree, self.config.task, self.config.proxies, seed=self.config.seed,
+                                   root=self.space.root, grammar=self.space.grammar,
+                                   device=self.config.fidelity.device, threads=self.config.fidelity.threads)
+        return measured["proxies"]
 
     def _vector(self, tree: Any) -> tuple[float, ...]:
         return features(tree, self.space.input, classes=self.classes, grammar=self.space.grammar)
