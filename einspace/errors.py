@@ -7,6 +7,7 @@ never define their own, so ``except einspace.EinspaceError`` catches every refus
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from typing import Optional
 
 __all__ = ["EinspaceError", "ParseError", "TypeCheckError", "RuleViolation", "GrammarError", "FitError", "Violation",
            "InputTypeError", "OperationError", "BudgetError", "SamplingError", "MutationError", "CrossoverError",
@@ -54,8 +55,18 @@ class RuleViolation(EinspaceError, ValueError):
     def __init__(self, rule: str, message: str, types: tuple = ()):
         self.rule = rule
         self.message = message
-        self.types = tuple(types)
+        #: the types as given; ``types`` formats them on first read (the sampler and mutation
+        #: catch thousands of violations whose types nobody reads)
+        self._types = tuple(types)
+        self._text: Optional[tuple[str, ...]] = None
         super().__init__(f"[{rule}] {message}")
+
+    @property
+    def types(self) -> tuple[str, ...]:
+        """The types involved, as text."""
+        if self._text is None:
+            self._text = tuple(str(t) for t in self._types)
+        return self._text
 
 
 @dataclass(frozen=True)

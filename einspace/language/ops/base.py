@@ -117,7 +117,7 @@ class Positive:
 
 def fail(rule: str, message: str, *types: object) -> RuleViolation:
     """The error a type rule raises: the rule's name, a sentence, and the types involved."""
-    return RuleViolation(rule, message, tuple(str(t) for t in types))
+    return RuleViolation(rule, message, types)  # formatted as text when read
 
 
 def dims_for_mode(mode: str) -> tuple[int, ...]:
