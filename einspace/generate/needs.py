@@ -72,7 +72,7 @@ class Need(abc.ABC):
     at a caller's target, where witnesses may use small modules for the open slots (see
     :class:`Then`); ``w`` is then the pass that computes module witnesses."""
 
-    __slots__ = ("tab", "limit", "k", "kn", "memo", "fronts", "hop", "persistent", "free_hop", "deep", "w")
+    __slots__ = ("tab", "limit", "k", "kn", "memo", "fronts", "hop", "persistent", "free_hop", "deep", "w", "floor")
 
     def __init__(self, tab: Tables, k: int, kn: int, limit: tuple, persistent: bool, deep: bool = False, w=None):
         self.deep = deep
@@ -84,6 +84,9 @@ class Need(abc.ABC):
         self.persistent = persistent
         self.memo: dict = {}
         self.fronts: dict = {}  # the sampler's witness memo for modules under this need
+        #: the fewest nodes any completion of this need adds (a lower bound): a module whose own
+        #: smallest size plus this exceeds the node limit has no witness, found without a search
+        self.floor = 0
         #: (R, nodes, flops per element, memory per element) when this need only adds a fixed,
         #: type-preserving step in front of the need ``R``
         self.hop: Optional[tuple] = None
@@ -157,6 +160,7 @@ class Then(Need):
     def __init__(self, need: Need, w=None, shallow: bool = False):
         super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, shallow), w)
         self.need = need
+        self.floor = need.floor + 2 * need.kn  # the second module: a computation at least
         if need.tab.identity_comp and not self.deep:
             self.hop_over(need, 2 * need.kn, 0, 0)
 
@@ -181,6 +185,7 @@ class Post(Need):
     def __init__(self, need: Need, w=None, shallow: bool = False):
         super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, shallow), w)
         self.need = need
+        self.floor = need.floor + need.kn  # the postrouting
         self.wide = isinstance(need, UserNeed) and need.deep  # every postrouting next to a caller's target
         if need.tab.identity_post and not self.deep and not self.wide:  # identity accepts what its parent does
             base = (0, 0, 0) if isinstance(need, Free) else need.free_hop
@@ -217,6 +222,7 @@ class Pairs(Need):
     def __init__(self, need: Need, o1: TensorType, w=None):
         super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, False), w)
         self.need, self.o1 = need, o1
+        self.floor = need.floor + need.kn  # the aggregation
         self.keys = need.tab.keys(o1, 0)
 
     def compute(self, t):
@@ -250,6 +256,7 @@ class Template(Need):
         super().__init__(need.tab, need.k * b, need.kn * b, need.limit, need.persistent,
                          _deep(need, shallow), w)
         self.need, self.b = need, b
+        self.floor = need.floor + need.kn  # the aggregation
         self.wide = isinstance(need, UserNeed) and need.deep  # every aggregation next to a caller's target
         if b in need.tab.adds and not self.deep and not self.wide:
             self.hop_over(need, need.kn, (b - 1) * need.k, need.k)
@@ -269,6 +276,7 @@ class First(Need):
     def __init__(self, need: Need, bt: TensorType, w=None):
         super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, False), w)
         self.need, self.bt = need, bt
+        self.floor = need.floor + 3 * need.kn  # a second branch (a computation at least) and the aggregation
 
     def compute(self, t):
         return self.w.small_front(self.bt, self.w.derive(self.need, "pairs", t))

@@ -21,6 +21,9 @@ __all__ = ["Witnesses", "Scope", "CACHE_LIMIT", "FRONTS_LIMIT"]
 CACHE_LIMIT = 5000
 #: witnesses memoised per need (beyond this they are recomputed)
 FRONTS_LIMIT = 256
+#: nodes of the smallest sequential, routing or branching module (a routing: itself, two
+#: routing functions and a computation of two nodes; a sequential: itself and two computations)
+SMALLEST = 5
 
 
 class Witnesses(Decisions):
@@ -62,11 +65,13 @@ class Witnesses(Decisions):
 
     def comp_front(self, t: TensorType, need: Need) -> tuple:
         """A witness for a computation module at ``t`` completing ``need`` (memoised on the need)."""
+        k, kn = need.k, need.kn
+        if 2 * kn + need.floor > need.limit[0]:  # no computation fits before the rest: nothing to search
+            return NONE
         key = ("c", t)
         got = need.fronts.get(key)
         if got is not None:
             return got
-        k, kn = need.k, need.kn
         got = NONE
         if self.t.identity_comp:  # the identity computation first: free, and the usual witness
             rest = need.best(t)
@@ -88,12 +93,14 @@ class Witnesses(Decisions):
         its open slots completed canonically even under a caller's target)."""
         if kind == "computation":
             return self.comp_front(t, need)
+        k, kn, lim = need.k, need.kn, need.limit
+        if SMALLEST * kn + need.floor > lim[0]:  # too few nodes for this kind and the rest
+            return NONE
         shallow = shallow or not need.deep
         key = (kind, t, shallow)
         got = need.fronts.get(key)
         if got is not None:
             return got
-        k, kn, lim = need.k, need.kn, need.limit
         bang = "!" if shallow and need.deep else ""
         got = NONE
         if kind == "sequential":
