@@ -12,7 +12,8 @@ def register(sub) -> None:
         description="Print the grammar's productions and choice sets, its expectation matrix, the spectral "
                     "radius and consistency verdict, the expected numbers of terminals and non-terminals, and "
                     "the critical p(M -> C). With --table6, compare size statistics of N derivations per "
-                    "p(M -> C) (bare PCFG and the sampler) as in the paper's Table 6.")
+                    "p(M -> C) (bare PCFG and the sampler) as in the paper's Table 6. "
+                    "`einspace grammar fit JOURNAL` fits the probabilities to a search's best architectures.")
     p.add_argument("--p-computation", type=probability, default=None, metavar="P", help="analyse with p(M -> C) = P")
     p.add_argument("--copies", action="store_true",
                    help="count a 4/8-way template once per copy (as the original code's deep copies)")
@@ -25,6 +26,9 @@ def register(sub) -> None:
     p.add_argument("--seed", type=count, default=0, help="random seed for --table6 (default 0)")
     add_grammar_option(p)
     p.set_defaults(func=run)
+    from . import grammar_fit
+    grammar_fit.register(p.add_subparsers(dest="grammar_command", metavar="SUBCOMMAND",
+                                          title="subcommands (without one: the analysis above)"))
 
 
 def run(args) -> int:
