@@ -75,6 +75,8 @@ def fit(source: Union[str, os.PathLike, Iterable[Union[str, Module]]], *, top: T
     if isinstance(source, (str, os.PathLike)):
         return _fit_journal(Path(source), top, smoothing, grammar, margin)
     parse_top(top)
+    if isinstance(source, Module):
+        source = [source]
     return fit_trees(source, grammar, smoothing=smoothing, margin=margin)
 
 
