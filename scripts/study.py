@@ -89,10 +89,9 @@ def search_cell(task: str, strategy: str, seed: int, args: argparse.Namespace, s
                 print(f"[study] {path.name}: done ({log.finished_run})", flush=True)
                 return
     started = time.monotonic()
+    where = {"workers": args.workers, "threads": 1, "scheduler": scheduler} if args.executor == "dask" else {}
     result = search.run(None if path.exists() else configure(task, strategy, seed, args), journal=path,
-                        executor=args.executor, workers=args.workers, threads=1,
-                        scheduler=scheduler if args.executor == "dask" else None, root=args.root,
-                        display=args.display)
+                        executor=args.executor, root=args.root, display=args.display, **where)
     best = "none" if result.best is None else f"{result.best.score:.2%}"
     print(f"[study] {path.name}: {result.reason}, best {best} on valid, "
           f"{time.monotonic() - started:.0f} s", flush=True)
