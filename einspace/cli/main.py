@@ -34,7 +34,9 @@ COMMANDS = (
 )
 
 
-def make_parser() -> argparse.ArgumentParser:
+def make_parser(commands: Sequence[str] = ()) -> argparse.ArgumentParser:
+    """The parser with every command, or only ``commands`` (module names): a run of one command
+    imports that command's module alone, which keeps ``einspace check`` from importing the rest."""
     parser = argparse.ArgumentParser(
         prog="einspace",
         description="The einspace architecture language: check, print, build, sample and compare architectures.\n"
@@ -44,7 +46,7 @@ def make_parser() -> argparse.ArgumentParser:
     )
     parser.add_argument("--version", action="version", version=f"einspace {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND")
-    for name in COMMANDS:
+    for name in commands or COMMANDS:
         try:
             module = importlib.import_module(name)
         except ModuleNotFoundError as err:
@@ -55,8 +57,18 @@ def make_parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _chosen(argv: Sequence[str]) -> tuple[str, ...]:
+    """The module of the command named first in ``argv``, if that is a command; else all."""
+    first = next((a for a in argv if not a.startswith("-")), None)
+    if first is None or any(a in ("-h", "--help", "--version") for a in argv[:argv.index(first)]):
+        return ()
+    module = f"einspace.cli.{first}"
+    return (module,) if module in COMMANDS else ()
+
+
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = make_parser()
+    argv = list(sys.argv[1:] if argv is None else argv)
+    parser = make_parser(_chosen(argv))
     args = parser.parse_args(argv)
     if not getattr(args, "func", None):
         parser.print_help(sys.stderr)
