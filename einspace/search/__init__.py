@@ -4,7 +4,10 @@
 * :func:`configure` — a :class:`SearchConfig` from a task name and settings;
 * :class:`Journal` — read (or, as the driver, write) a run's journal: ``trials()``, ``best()``,
   ``population()``;
-* strategies (``einspace.search.strategies``) and executors (``einspace.search.executors``).
+* strategies (``einspace.search.strategies``) and executors (``einspace.search.executors``);
+* surrogate-filtered evolution (``configure(..., surrogate="rf", candidates=20, evaluate=5)``):
+  the regressor in ``einspace.search.surrogate``, the tree features it reads in
+  ``einspace.search.features``.
 
     >>> from einspace import search                                            # doctest: +SKIP
     >>> cfg = search.configure("fashion", strategy="re", evaluations=20, population=5, epochs=1)

@@ -16,7 +16,7 @@ import pytest
 
 import einspace
 from einspace import data, search
-from einspace.errors import SearchError
+from einspace.errors import JournalError, SearchError
 from einspace.language.grammar import TERMINAL_SYMBOLS, load_grammar
 from einspace.search import Journal, SearchConfig
 from einspace.search.features import SHAPE_FEATURES, feature_names, features
@@ -109,6 +109,16 @@ def test_plain_evolution_is_unchanged_and_journals_no_surrogate(tmp_path):
     with Journal(tmp_path / "p.db") as log:
         assert not {"surrogate", "candidates", "evaluate", "proxies"} & set(log.config)
         assert all("notes" not in e.data for e in log.events() if e.kind == "trial_proposed")
+
+
+def test_journals_without_the_new_fields_resume_and_a_surrogate_is_part_of_the_configuration():
+    plain = SearchConfig(task="fashion", evaluations=20, population=4)
+    stored = plain.to_json()                      # what journals held before surrogates existed
+    assert not {"surrogate", "candidates", "evaluate", "proxies"} & set(stored)
+    plain.check_resumes(stored, "old.db")
+    assert SearchConfig.from_json(stored) == plain
+    with pytest.raises(JournalError, match="surrogate: journal null"):
+        SearchConfig(task="fashion", evaluations=20, population=4, surrogate="rf").check_resumes(stored, "old.db")
 
 
 def test_too_few_trained_trials_fall_back_to_plain_evolution_and_say_so(tmp_path):
