@@ -150,12 +150,17 @@ def read_and_infer(arch: str, t: TensorType, grammar: Any, as_json: bool):
     try:
         return tree, infer(tree, t)
     except TypeCheckError as err:
-        if as_json:
-            emit_json({"valid": False, "errors": err.to_json()})
-        else:
-            for v in err.violations:
-                print(f"type error {v}", file=sys.stderr)
-        return 1
+        return report_type_error(err, as_json)
+
+
+def report_type_error(err: Any, as_json: bool) -> int:
+    """Print a TypeCheckError's violations (or one JSON object); the exit code 1."""
+    if as_json:
+        emit_json({"valid": False, "errors": err.to_json()})
+    else:
+        for v in err.violations:
+            print(f"type error {v}", file=sys.stderr)
+    return 1
 
 
 def ensure_data(task: str, root: str | None, allowed: bool, command: str) -> None:

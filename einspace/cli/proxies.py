@@ -13,7 +13,7 @@ from typing import Any
 
 from ..errors import (BuildRefused, DataError, ParseError, ProxyError, TrainingError, TypeCheckError,
                       UsageError)
-from .common import (ARCH_HELP, add_grammar_option, count, emit_json, ensure_data, positive, read_arch,
+from .common import (report_type_error, ARCH_HELP, add_grammar_option, count, emit_json, ensure_data, positive, read_arch,
                      report_parse_error)
 
 #: what each proxy is, for the human-readable output and the help
@@ -84,16 +84,8 @@ def run(args: Any) -> int:
         values = score(tree, task, names, batch_size=args.batch_size, seed=args.seed, root=args.root,
                        grammar=args.grammar, device=args.device, threads=args.threads)
     except TypeCheckError as err:
-        if args.json:
-            emit_json({"valid": False, "errors": err.to_json()})
-        else:
-            for v in err.violations:
-                print(f"type error {v}", file=sys.stderr)
-        return 1
-    except ProxyError as err:
-        print(f"einspace proxies: {err}", file=sys.stderr)
-        return 1
-    except (DataError, BuildRefused) as err:
+        return report_type_error(err, args.json)
+    except (ProxyError, DataError, BuildRefused) as err:
         print(f"einspace proxies: {err}", file=sys.stderr)
         return 1
     if args.json:

@@ -10,7 +10,7 @@ import sys
 from typing import Any
 
 from ..errors import DataError, ParseError, TrainingError, TypeCheckError, UsageError
-from .common import ARCH_HELP, TRAINING_OPTIONS, add_training_options, ensure_data, given_options, add_grammar_option, emit_json, read_arch, report_parse_error
+from .common import report_type_error, ARCH_HELP, TRAINING_OPTIONS, add_training_options, ensure_data, given_options, add_grammar_option, emit_json, read_arch, report_parse_error
 
 
 def register(sub: Any) -> None:
@@ -84,12 +84,7 @@ def run(args: Any) -> int:
     except TrainingError as err:
         raise UsageError(str(err)) from None
     except TypeCheckError as err:
-        if args.json:
-            emit_json({"valid": False, "errors": err.to_json()})
-        else:
-            for v in err.violations:
-                print(f"type error {v}", file=sys.stderr)
-        return 1
+        return report_type_error(err, args.json)
     except DataError as err:
         print(f"einspace train: {err}", file=sys.stderr)
         return 1
