@@ -97,10 +97,10 @@ def search_cell(task: str, strategy: str, seed: int, args: argparse.Namespace, s
           f"{time.monotonic() - started:.0f} s", flush=True)
 
 
-def final_jobs(task: str, strategy: str, seed: int, args: argparse.Namespace) -> list[tuple[Path, int]]:
-    """(journal, trial id) still to retrain at final fidelity: the best trial of every cell, the
-    seed trial of re-rn18 (the RN18 row) and the first --samples samples of rs (random sampling),
-    the last two for search seed 0 only."""
+def final_jobs(task: str, strategy: str, seed: int, args: argparse.Namespace) -> list[tuple[Path, int, bool]]:
+    """(journal, trial id, extra) still to retrain at final fidelity: the best trial of every cell,
+    the seed trial of re-rn18 (the RN18 row) and, as extras, the first --samples samples of rs
+    (random sampling); the last two for search seed 0 only."""
     from einspace.search import Journal
     path = Path(args.out) / f"{cell_name(task, strategy, seed)}.db"
     if not path.exists():
@@ -115,7 +115,8 @@ def final_jobs(task: str, strategy: str, seed: int, args: argparse.Namespace) ->
         wanted += [t.id for t in trials if t.origin == "seed" and not t.parents and t.score is not None][:1]
     if strategy == "rs" and first_seed:
         wanted += [t.id for t in trials if t.score is not None][:args.samples]
-    return [(path, i) for i in dict.fromkeys(wanted) if i not in finals]
+    extra = set(wanted[2:] if strategy == "re-rn18" else wanted[1:]) - {wanted[0]} if wanted else set()
+    return [(path, i, i in extra) for i in dict.fromkeys(wanted) if i not in finals]
 
 
 def final_fidelity(args: argparse.Namespace, fidelity: Any) -> Any:
@@ -140,17 +141,17 @@ def train_final(path: str, trial_id: int, final_epochs: int, final_train_limit: 
     return path, trial_id, ev.to_json()
 
 
-def run_finals(jobs: list[tuple[Path, int]], args: argparse.Namespace, client: Any) -> None:
+def run_finals(jobs: list[tuple[Path, int, bool]], args: argparse.Namespace, client: Any) -> None:
     from einspace.search import Journal
     if not jobs:
         return
     print(f"[study] {len(jobs)} final-fidelity trainings", flush=True)
     submit = (lambda *a: client.submit(train_final, *a, pure=False)) if client is not None else None
     if submit is None:
-        results = (train_final(str(p), i, args.final_epochs, args.final_train_limit, args.root) for p, i in jobs)
+        results = (train_final(str(p), i, args.final_epochs, args.final_train_limit, args.root) for p, i, _ in jobs)
     else:
         from distributed import as_completed
-        futures = [submit(str(p), i, args.final_epochs, args.final_train_limit, args.root) for p, i in jobs]
+        futures = [submit(str(p), i, args.final_epochs, args.final_train_limit, args.root) for p, i, _ in jobs]
         results = (f.result() for f in as_completed(futures))
     for n, (path, trial_id, ev) in enumerate(results, 1):
         with Journal(path, write=True) as log:   # recorded as each one ends: a killed study keeps it
@@ -187,6 +188,7 @@ def run(args: argparse.Namespace) -> int:
         for task, strategy, seed in todo:
             search_cell(task, strategy, seed, args, scheduler)
         jobs = [job for cell in todo for job in final_jobs(*cell, args)]
+        jobs.sort(key=lambda job: job[2])   # every table cell's one training before the extra samples
         run_finals(jobs, args, client)
     finally:
         if client is not None:
