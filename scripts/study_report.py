@@ -38,19 +38,25 @@ class Cell:
     def best_final(self) -> Optional[float]:
         return self.final_of(self.view.best)
 
+    def unscored_finals(self, trials: list[Any]) -> list[str]:
+        """The statuses of these trials' finals that ended without a score (``nan``, ``timeout``)."""
+        evs = [self.view.finals.get(t.id) for t in trials if t is not None]
+        return [ev.get("status", "?") for ev in evs if ev is not None and ev.get("score") is None]
+
     def seed_trial(self) -> Any:
         return next((t for t in self.view.trials if t.origin == "seed" and not t.parents), None)
 
-    def sample_finals(self) -> list[float]:
-        """Final scores of the first samples in id order (the random-sampling row)."""
+    def sample_trials(self) -> list[Any]:
+        """The first samples in id order that have a final (the random-sampling row)."""
         out = []
         for t in sorted(self.scored(), key=lambda t: t.id):
             if t.id not in self.view.finals:
                 break
-            score = self.final_of(t)
-            if score is not None:
-                out.append(score)
+            out.append(t)
         return out
+
+    def sample_finals(self) -> list[float]:
+        return [v for t in self.sample_trials() for v in [self.final_of(t)] if v is not None]
 
     def search_seconds(self) -> float:
         return sum(float((t.evaluation or {}).get("total_seconds") or 0.0) for t in self.view.trials)
@@ -92,6 +98,14 @@ def row_values(row: str, cells: list[Cell]) -> list[float]:
     return [v for c in cells for v in [c.best_final()] if v is not None]
 
 
+def unscored(row: str, cells: list[Cell]) -> list[str]:
+    if row == "RN18":
+        return [s for c in cells if c.seed == 0 for s in c.unscored_finals([c.seed_trial()])]
+    if row == "random sampling":
+        return [s for c in cells if c.seed == 0 for s in c.unscored_finals(c.sample_trials())]
+    return [s for c in cells for s in c.unscored_finals([c.view.best])]
+
+
 def valid_values(row: str, cells: list[Cell]) -> list[float]:
     if row == "RN18":
         return [t.score for c in cells if c.seed == 0 for t in [c.seed_trial()] if t is not None]
@@ -113,7 +127,10 @@ def tables(cells: list[Cell]) -> list[str]:
             if test:
                 means.setdefault(row, []).append(statistics.fmean(test))
             seeds = ",".join(str(c.seed) for c in mine if row not in ("RN18", "random sampling") or c.seed == 0)
-            lines.append(f"| {task} | {row} | {_fmt(test)} | {_fmt(valid_values(row, mine))} | seeds {seeds} |")
+            failed = unscored(row, mine)
+            shown = _fmt(test) if not failed else f"{_fmt(test)}; final {', '.join(failed)}" if test else \
+                f"final {', '.join(failed)} (no score)"
+            lines.append(f"| {task} | {row} | {shown} | {_fmt(valid_values(row, mine))} | seeds {seeds} |")
     lines += ["", "| row | mean test over tasks | tasks |", "|---|---|---|"]
     for row, _ in ROWS:
         if row in means:
