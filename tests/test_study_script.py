@@ -50,6 +50,11 @@ def test_study_runs_resumes_and_reports(tmp_path):
         assert f"| fashion | {row} |" in report.stdout
     assert (tmp_path / "img" / "best-so-far-fashion.png").stat().st_size > 0
     assert (tmp_path / "img" / "best-fashion.png").stat().st_size > 0
+    held = subprocess.run([sys.executable, str(ROOT / "scripts" / "surrogate_holdout.py"), "--out", str(out),
+                           "--folds", "2"], cwd=tmp_path, env={**os.environ, "PYTHONPATH": str(ROOT)},
+                          capture_output=True, text=True, timeout=300)
+    assert held.returncode == 0, held.stderr[-2000:]
+    assert held.stdout.splitlines()[2].startswith("| fashion | ")   # a row per task, after the header
 
 
 def test_report_without_journals_says_so(tmp_path):
