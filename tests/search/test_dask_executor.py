@@ -171,6 +171,7 @@ def test_a_worker_killed_mid_job_comes_back_died_and_a_retry_succeeds(dask_ex, t
 
 def test_a_running_scheduler_by_address(dask_ex):
     address = dask_ex.client.scheduler.address
+    dask_ex.client.wait_for_workers(2, timeout=120)   # a worker killed by the test before may be restarting
     with DaskExecutor(scheduler=address, fn=sleeper) as ex:
         assert ex.describe() == f"dask {address}" and ex.slots == 2
         ex.submit(sleep_job(30, 0.1))
