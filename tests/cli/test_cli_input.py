@@ -15,24 +15,10 @@ from pathlib import Path
 
 import pytest
 
-from einspace.cli.main import main
 from einspace.cli.reading import MAX_INPUT_BYTES
 
 ROOT = Path(__file__).resolve().parents[2]
 BIG_CONV = "routing[im2col(1024,1,0), linear(2048), col2im]"
-
-
-@pytest.fixture
-def run(capsys):
-    """The CLI in this process; an argparse refusal (SystemExit) gives its exit code too."""
-    def call(*argv: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(argv))
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 2
-        out, err = capsys.readouterr()
-        return code, out, err
-    return call
 
 
 def einspace_process(*argv: str, stdin=None, input: bytes | None = None) -> subprocess.CompletedProcess:

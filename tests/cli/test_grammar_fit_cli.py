@@ -17,21 +17,6 @@ from einspace.testing.evaluations import proxy_evaluate
 SETTINGS = dict(strategy="re", evaluations=10, population=4, tournament=2, epochs=1)
 
 
-@pytest.fixture
-def cli(capsys):
-    """The CLI in this process; an argparse refusal (SystemExit) gives its exit code too."""
-    from einspace.cli.main import main
-
-    def call(*argv: str) -> tuple[int, str, str]:
-        try:
-            code = main(list(argv))
-        except SystemExit as stop:
-            code = stop.code if isinstance(stop.code, int) else 2
-        out, err = capsys.readouterr()
-        return code, out, err
-    return call
-
-
 def best(path):
     """The journal's scored trials, best first (lower id first among equals)."""
     with Journal(path) as log:
@@ -51,10 +36,10 @@ def journals(tmp_path_factory):
     return done, pending
 
 
-def test_fit_writes_a_grammar_that_samples_and_searches(cli, journals, tmp_path):
+def test_fit_writes_a_grammar_that_samples_and_searches(run, journals, tmp_path):
     done, _ = journals
     out = tmp_path / "fitted.lark"
-    code, text, err = cli("grammar", "fit", str(done), "--top", "50%", "-o", str(out))
+    code, text, err = run("grammar", "fit", str(done), "--top", "50%", "-o", str(out))
     assert code == 0, err
     n = len(best(done))
     assert f"the top 50% of its scored trials ({-(-n // 2)} of {n})" in text
@@ -69,9 +54,9 @@ def test_fit_writes_a_grammar_that_samples_and_searches(cli, journals, tmp_path)
     assert len([t for t in again.trials if t.score is not None]) >= 1
 
 
-def test_fit_json_and_a_count(cli, journals):
+def test_fit_json_and_a_count(run, journals):
     done, _ = journals
-    code, text, err = cli("grammar", "fit", str(done), "--top", "3", "--smoothing", "0.5", "--json")
+    code, text, err = run("grammar", "fit", str(done), "--top", "3", "--smoothing", "0.5", "--json")
     assert code == 0, err
     got = json.loads(text)
     assert got["architectures"] == 3 and got["scored"] == len(best(done)) and got["smoothing"] == 0.5
@@ -91,22 +76,22 @@ def test_fit_json_and_a_count(cli, journals):
     (("--smoothing", "-1"), 2, "smoothing"),
     (("--margin", "0"), 2, "margin"),
 ])
-def test_bad_options_are_usage_errors(cli, journals, argv, code, words):
-    got, _, err = cli("grammar", "fit", str(journals[0]), *argv)
+def test_bad_options_are_usage_errors(run, journals, argv, code, words):
+    got, _, err = run("grammar", "fit", str(journals[0]), *argv)
     assert got == code and words in err and "Traceback" not in err
 
 
-def test_no_journal_and_no_scores_are_clean_errors(cli, journals, tmp_path):
-    code, _, err = cli("grammar", "fit", str(tmp_path / "none.db"))
+def test_no_journal_and_no_scores_are_clean_errors(run, journals, tmp_path):
+    code, _, err = run("grammar", "fit", str(tmp_path / "none.db"))
     assert code == 1 and "no journal" in err and "Traceback" not in err
-    code, _, err = cli("grammar", "fit", str(journals[1]))
+    code, _, err = run("grammar", "fit", str(journals[1]))
     assert code == 1 and "no scored trials" in err
-    code, _, err = cli("grammar", "fit", str(journals[0]), "-o", str(tmp_path / "no" / "such" / "dir.lark"))
+    code, _, err = run("grammar", "fit", str(journals[0]), "-o", str(tmp_path / "no" / "such" / "dir.lark"))
     assert code == 2 and "cannot write" in err
 
 
-def test_grammar_without_a_subcommand_is_unchanged(cli):
-    code, text, _ = cli("grammar", "--json")
+def test_grammar_without_a_subcommand_is_unchanged(run):
+    code, text, _ = run("grammar", "--json")
     assert code == 0 and json.loads(text)["consistent"] is True
-    code, text, _ = cli("grammar", "--p-computation", "0.5")
+    code, text, _ = run("grammar", "--p-computation", "0.5")
     assert code == 0 and "critical p(M -> C)" in text
