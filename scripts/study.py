@@ -31,7 +31,7 @@ import sys
 import time
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Optional
+from typing import Any, Callable, Optional
 
 from study_report import report
 
@@ -79,7 +79,10 @@ def configure(task: str, strategy: str, seed: int, args: argparse.Namespace) -> 
         device=args.device)
 
 
-def search_cell(task: str, strategy: str, seed: int, args: argparse.Namespace, scheduler: str) -> None:
+def search_cell(task: str, strategy: str, seed: int, args: argparse.Namespace, scheduler: str,
+                configure_cell: Callable[..., Any] = configure) -> None:
+    """Run (or resume, or skip when finished) one cell; ``configure_cell(task, strategy, seed, args)``
+    makes its SearchConfig."""
     from einspace import search
     from einspace.search import Journal
     path = Path(args.out) / f"{cell_name(task, strategy, seed)}.db"
@@ -90,7 +93,7 @@ def search_cell(task: str, strategy: str, seed: int, args: argparse.Namespace, s
                 return
     started = time.monotonic()
     where = {"workers": args.workers, "threads": 1, "scheduler": scheduler} if args.executor == "dask" else {}
-    result = search.run(None if path.exists() else configure(task, strategy, seed, args), journal=path,
+    result = search.run(None if path.exists() else configure_cell(task, strategy, seed, args), journal=path,
                         executor=args.executor, root=args.root, display=args.display, **where)
     best = "none" if result.best is None else f"{result.best.score:.2%}"
     print(f"[study] {path.name}: {result.reason}, best {best} on valid, "
@@ -198,16 +201,8 @@ def run(args: argparse.Namespace) -> int:
     return 0
 
 
-def main(argv: Optional[list[str]] = None) -> int:
-    parser = argparse.ArgumentParser(prog="study.py", description=__doc__.split("\n\n")[0],
-                                     formatter_class=argparse.RawDescriptionHelpFormatter)
-    sub = parser.add_subparsers(dest="command", required=True)
-    go = sub.add_parser("run", help="run the grid (or the cells selected), resumably, then the finals")
-    go.add_argument("--tasks", default=DEFAULT_TASKS, help=f"comma-separated (default: {DEFAULT_TASKS})")
-    go.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of "
-                    + ", ".join(STRATEGIES))
-    go.add_argument("--seeds", default="0,1", help="search seeds, comma-separated (default: 0,1)")
-    go.add_argument("--mix-tasks", default="fashion,language", help="tasks that get re-mix")
+def add_search_flags(go: argparse.ArgumentParser) -> None:
+    """The search and final-fidelity flags, shared with scripts/learning_study.py."""
     go.add_argument("--evaluations", type=int, default=30, help="trained evaluations per search (30)")
     go.add_argument("--population", type=int, default=10, help="RE population P (10)")
     go.add_argument("--tournament", type=int, default=3, help="RE tournament S (3)")
@@ -229,6 +224,19 @@ def main(argv: Optional[list[str]] = None) -> int:
     go.add_argument("--root", default=None, help="data root (default: $EINSPACE_DATA)")
     go.add_argument("--display", default="plain", choices=("auto", "rich", "plain", "none"))
     go.add_argument("--out", default="docs/results", help="folder of the journals (docs/results)")
+
+
+def main(argv: Optional[list[str]] = None) -> int:
+    parser = argparse.ArgumentParser(prog="study.py", description=__doc__.split("\n\n")[0],
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
+    sub = parser.add_subparsers(dest="command", required=True)
+    go = sub.add_parser("run", help="run the grid (or the cells selected), resumably, then the finals")
+    go.add_argument("--tasks", default=DEFAULT_TASKS, help=f"comma-separated (default: {DEFAULT_TASKS})")
+    go.add_argument("--strategies", default=",".join(STRATEGIES), help="comma-separated subset of "
+                    + ", ".join(STRATEGIES))
+    go.add_argument("--seeds", default="0,1", help="search seeds, comma-separated (default: 0,1)")
+    go.add_argument("--mix-tasks", default="fashion,language", help="tasks that get re-mix")
+    add_search_flags(go)
     rep = sub.add_parser("report", help="the markdown tables and figures of docs/results.md, from the journals")
     rep.add_argument("--out", default="docs/results", help="folder of the journals (docs/results)")
     rep.add_argument("--img", default="docs/img/results", help="folder for the figures (docs/img/results)")
