@@ -21,6 +21,7 @@ from lark import Lark, Token, Transformer
 from lark.exceptions import LarkError, UnexpectedInput
 
 from .._recursion import deep_enough
+from ._lark_build import compile_lark
 from ..errors import GrammarError, ParseError
 from .ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
 from .let import Definition, Deferred, Expansion, expand_call, remember_calls, resolve, value_of
@@ -286,8 +287,7 @@ def _branching(factor: int | None, fn: Node, rest) -> Branching:
 class _Parsers:
     """The three Lark parsers of one grammar source, each with an embedded AST builder.
 
-    The derivation-tree and terminal parsers are compiled on first use (30-40 ms apiece): most
-    processes only ever read the canonical notation.
+    The derivation-tree and terminal parsers load on first use (5 ms from :mod:`._lark_build`'s cache)
     """
 
     def __init__(self, source: str):
@@ -301,7 +301,7 @@ class _Parsers:
 
     def _compile(self, start: str) -> Lark:
         try:
-            return Lark(self.source, start=start, **self.options)
+            return compile_lark(self.source, start, self.options)
         except LarkError as err:
             raise GrammarError(f"the grammar's syntax cannot be compiled: {err}") from None
 
