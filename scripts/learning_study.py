@@ -118,6 +118,8 @@ def _summary(path: Path) -> Optional[dict[str, Any]]:
     if not path.exists():
         return None
     with Journal(path) as log:
+        if log.finished_run is None:   # still running (or killed): not a row yet
+            return None
         trials, best, finals = log.trials(), log.best(), log.finals()
     scores = [t.score for t in trials if t.score is not None]
     trained = [t.evaluation for t in trials if t.evaluation is not None and t.state == "finished"]
@@ -145,6 +147,8 @@ def report(args: argparse.Namespace) -> int:
         seed = int(name.rpartition("-s")[2])
         base = study.cell_name(task, "re-scratch", seed)
         a, b = _summary(out / f"{name}.db"), _summary(out / f"{base}.db")
+        if a is None:
+            continue
         print(f"| {name} | {base} | {_pct(a['best'])} | {_pct(a['test'])} | "
               f"{_pct(b and b['best'])} | {_pct(b and b['test'])} |")
     print()
