@@ -107,7 +107,7 @@ class Need(abc.ABC):
         got = memo.get(t)
         if got is None:
             got = self.compute(t)
-            if len(memo) < MEMO_LIMIT:
+            if len(memo) < MEMO_LIMIT and (not self.persistent or self.tab.spend()):
                 memo[t] = got
         return got
 

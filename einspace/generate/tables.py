@@ -29,6 +29,14 @@ KIND_ORDER = ("computation", "sequential", "routing", "branching")
 #: scan (the first types seen, those near the input, are also the most frequent)
 MEMO_LIMIT = 1 << 13
 
+#: witness memo entries (types and fronts, summed over every need cached with the tables, see
+#: :mod:`.needs`) kept before those memos stop growing: one shared room, so memory stays flat however
+#: many needs share it (a per-need limit alone allows thousands of needs times its limit)
+NEEDS_MEMO_ROOM = 1 << 14
+
+#: distinct output types kept for interning (equal types from different options share one object)
+TYPES_LIMIT = 1 << 14
+
 
 class CompOpt(NamedTuple):
     node: Computation
@@ -161,12 +169,33 @@ class Tables:
         self.needs: dict = {}  # the sampler's witness caches for unconstrained contexts (see needs)
         self.targets: dict = {}  # needs of callers' targets, by (target, budget, deep) (see engine.target_need)
         self.join_kinds = tuple(dict.fromkeys(type(a) for a in self.joins))
-        self._joins = _Memo()
+        self._joins = (_Memo(), _Memo())  # by role: no (type, role) key tuple per entry
+        self._types: dict = {}
+        self.room = NEEDS_MEMO_ROOM
         self._comp = _Memo()
         self._pre = _Memo()
         self._post = _Memo()
         self._branch = _Memo()
         self._agg = _Memo()
+
+    def spend(self) -> bool:
+        """Take one entry of the needs' shared memo room (False when it is used up)."""
+        if self.room > 0:
+            self.room -= 1
+            return True
+        return False
+
+    def canon(self, t: TensorType) -> TensorType:
+        """The one kept object equal to ``t`` (interning, up to :data:`TYPES_LIMIT` types): memoised
+        options then share their output types, so the caches hold fewer objects for the garbage
+        collector to scan, and memo look-ups with them hit by identity."""
+        types = self._types
+        got = types.get(t)
+        if got is None:
+            if len(types) < TYPES_LIMIT:
+                types[t] = t
+            return t
+        return got
 
     # --- per-type options ---------------------------------------------------------------------
 
@@ -175,10 +204,11 @@ class Tables:
         if got is not None:
             return got
         items, weights = [], []
+        t = self.canon(t)
         for node, w in self.c_choices:
             op = node.op
             try:
-                out = apply(op, t)
+                out = self.canon(apply(op, t))
             except RuleViolation:
                 continue
             items.append(CompOpt(node, out, op_params(op, t, out), op_flops(op, t, out), op_memory(op, out)))
@@ -190,11 +220,12 @@ class Tables:
         if got is not None:
             return got
         items, weights = [], []
+        t = self.canon(t)
         for op, w in choices:
             if _refused(op, t):
                 continue
             try:
-                out = apply(op, t)
+                out = self.canon(apply(op, t))
             except RuleViolation:
                 continue
             items.append(RouteOpt(op, out, op_flops(op, t, out), op_memory(op, out)))
@@ -212,11 +243,12 @@ class Tables:
         if got is not None:
             return got
         items, weights = [], []
+        t = self.canon(t)
         for fn, w in self.b_choices:
             if _refused(fn, t):
                 continue
             try:
-                bt = branch(fn, t)
+                bt = self.canon(branch(fn, t))
             except RuleViolation:
                 continue
             items.append(BranchOpt(fn, bt, fn.b, op_memory(fn, bt, fn.b)))
@@ -226,7 +258,7 @@ class Tables:
     def agg(self, types: Sequence[TensorType], factor: int) -> Options:
         """Aggregations valid for the branch outputs (``types`` has one entry per distinct branch:
         two for factor 2, the template's output for 4 and 8)."""
-        key = (tuple(types), factor)
+        key = (*types, factor)  # one tuple (two types for factor 2, one for 4 and 8)
         got = self._agg.get(key)
         if got is not None:
             return got
@@ -238,7 +270,7 @@ class Tables:
             if a.b != factor or not _may_aggregate(a, types):
                 continue
             try:
-                out = aggregate(a, full, factor)
+                out = self.canon(aggregate(a, full, factor))
             except RuleViolation:
                 continue
             items.append(AggOpt(a, out, agg_flops(a, full, out), op_memory(a, out)))
@@ -269,15 +301,16 @@ class Tables:
 
     def keys(self, t: TensorType, role: int) -> frozenset:
         """:func:`join_keys` of ``t`` for this grammar's 2-way aggregations (memoised)."""
-        key = (t, role)
-        got = self._joins.get(key)
+        memo = self._joins[role]
+        got = memo.get(t)
         if got is None:
-            got = self._joins.put(key, join_keys(t, role, self.join_kinds))
+            got = memo.put(t, join_keys(t, role, self.join_kinds))
         return got
 
     def clear(self) -> None:
-        for m in (self._comp, self._pre, self._post, self._branch, self._agg, self._joins):
+        for m in (self._comp, self._pre, self._post, self._branch, self._agg, *self._joins, self._types):
             m.clear()
+        self.room = NEEDS_MEMO_ROOM
         self.needs.clear()
         for need in self.targets.values():
             need.w.local.clear()  # derived needs point back to their scope

@@ -46,8 +46,12 @@ class Witnesses(Decisions):
         key = ("free", k, kn, self.limit)
         need = self.t.needs.get(key) or self.local.get(key)
         if need is None:
-            cache = self.t.needs if len(self.t.needs) < CACHE_LIMIT else self.local
-            need = cache[key] = Free(self.t, k, kn, self.limit)
+            need = Free(self.t, k, kn, self.limit)
+            if len(self.t.needs) < CACHE_LIMIT:
+                self.t.needs[key] = need
+            else:  # lives for this search only: its witnesses must not spend the tables' memo room
+                need.persistent = False
+                self.local[key] = need
         return need
 
     def derive(self, need: Need, tag: str, arg=None) -> Need:
@@ -59,6 +63,9 @@ class Witnesses(Decisions):
                 return got
             if len(self.t.needs) < CACHE_LIMIT:
                 return child(self.t.needs, need, tag, arg)
+            got = child(self.local, need, tag, arg)
+            got.persistent = False  # lives for this search only (so do the needs derived from it)
+            return got
         return child(self.local, need, tag, arg)
 
     # --- fronts ------------------------------------------------------------------------------
@@ -84,8 +91,7 @@ class Witnesses(Decisions):
                     got = first_fit(rest, 2 * kn, o.params * k, o.flops * k, o.memory * k, need.limit)
                     if got:
                         break
-        if len(need.fronts) < FRONTS_LIMIT:
-            need.fronts[key] = got
+        _remember(need, key, got)
         return got
 
     def kind_front(self, kind: str, t: TensorType, need: Need, shallow: bool = False) -> tuple:
@@ -121,8 +127,7 @@ class Witnesses(Decisions):
                 got = first_fit(self.branch_front(o, need, shallow), 2 * kn, 0, 0, o.memory * k, lim)
                 if got:
                     break
-        if len(need.fronts) < FRONTS_LIMIT:
-            need.fronts[key] = got
+        _remember(need, key, got)
         return got
 
     def small_front(self, t: TensorType, need: Need) -> tuple:
@@ -148,9 +153,15 @@ class Witnesses(Decisions):
             else:
                 inner = self.derive(need, "template!" if shallow and need.deep else "template", o.factor)
                 got = (self.comp_front if shallow else self.small_front)(o.out, inner)
-            if len(need.fronts) < FRONTS_LIMIT:
-                need.fronts[key] = got
+            _remember(need, key, got)
         return got
+
+
+def _remember(need: Need, key: tuple, got: tuple) -> None:
+    """Memoise a front on its need: up to :data:`FRONTS_LIMIT` per need, and for needs cached with
+    the tables only while their shared room lasts (:meth:`.tables.Tables.spend`)."""
+    if len(need.fronts) < FRONTS_LIMIT and (not need.persistent or need.tab.spend()):
+        need.fronts[key] = got
 
 
 class Scope(Witnesses):
