@@ -19,6 +19,7 @@ from . import ops  # noqa: F401  (registers the built-in operations' builders)
 from .registry import build_op
 from .guard import DEFAULT_MAX_MEMORY, DEFAULT_MAX_NODES, DEFAULT_MAX_PARAMS, guard
 from .heads import Network, make_head
+from .flat import flatten
 from .lowering import lower as lower_node
 from .modules import BranchingModule, ComputationModule, RoutingModule, SequentialModule
 from .stack import deepen
@@ -90,6 +91,8 @@ def build_typed(typed: Typed, classes=None, *, lower: bool = True, dense=None,
     head = make_head(typed.output, classes, dense)
     with deep_enough(typed.tree.depth):
         backbone = _Builder(typed, lower).module(typed.tree, ROOT)
+        if lower:  # the lowered path also runs nested chains as flat loops
+            flatten(backbone)
     deepen(backbone, typed.tree.depth + 1)  # net.backbone(x) alone is a deep pass too
     return backbone if head is None else deepen(Network(backbone, head), typed.tree.depth + 2)
 
@@ -101,7 +104,7 @@ def build(tree: Union[Module, str], input: TypeLike, classes: int | None = None,
 
     ``classes=K`` adds a classification head (backbone → ``Network.head``), ``dense=(K, H, W)`` a
     dense-prediction head; with neither the backbone alone is returned. ``lower=False`` runs every
-    node as written (no fused convolutions or attention); both paths have the same parameters and
+    node as written (no fused convolutions or attention, no flat chains: :mod:`.flat`); both paths have the same parameters and
     ``state_dict`` keys. Raises :class:`einspace.TypeCheckError` if the tree does not type-check and
     :class:`einspace.BuildRefused`, before allocating anything, if the predicted parameters (head
     included) exceed ``max_params``, the activation elements of one sample ``max_memory`` or the

@@ -38,6 +38,7 @@ from ..language.ast import Branching, Module, Routing
 from ..language.ops import Add, Cat, Clone, Col2Im, Identity, Im2Col, Perm
 from ..types.tensor import TensorType
 from .modules import BranchingModule, Container, RoutingModule
+from .fused import FusedLinears
 from .patterns import Attention, attention_parts, is_identity, is_linear
 
 __all__ = ["Lowering", "RULES", "BY_KIND", "lower", "lowered_names"]
@@ -172,20 +173,24 @@ class MultiHeadAttention(BranchingModule):
         _adopt(self, plain)
         self.factor, self.template = plain.factor, plain.template
         self.cat_dim, self.scale, self.out_scale = cat_dim, scale, out_scale
-
-    def _heads(self) -> list[nn.Module]:
-        return list(self.inner) if self.template else [self.branch1, self.branch2]
-
-    def forward(self, x: torch.Tensor) -> torch.Tensor:
         heads = self._heads()
         qs = [h.branch1.first.branch1.op for h in heads]
         ks = [h.branch1.first.branch2.inner.op for h in heads]
         vs = [h.branch2.op for h in heads]
-        lins = qs + ks + vs
-        weight = torch.cat([m.weight for m in lins], 0)
-        bias = torch.cat([m.bias for m in lins], 0)
-        n = len(heads)
-        e, ev = qs[0].out_features, vs[0].out_features
+        self.heads = len(heads)
+        self.widths = (qs[0].out_features, vs[0].out_features)
+        self.qkv = FusedLinears(qs + ks + vs)  # a plain object: the linears stay the heads' children
+
+    def _heads(self) -> list[nn.Module]:
+        return list(self.inner) if self.template else [self.branch1, self.branch2]
+
+    def train(self, mode: bool = True) -> "MultiHeadAttention":
+        self.qkv.clear()
+        return super().train(mode)
+
+    def forward(self, x: torch.Tensor) -> torch.Tensor:
+        weight, bias = self.qkv.weight_bias()
+        n, (e, ev) = self.heads, self.widths
         q, k, v = F.linear(x, weight, bias).split([n * e, n * e, n * ev], -1)
         q = q.unflatten(-1, (n, e)).transpose(1, 2)
         k = k.unflatten(-1, (n, e)).transpose(1, 2)
@@ -201,10 +206,8 @@ class MultiHeadAttention(BranchingModule):
         return "MultiHeadAttention"
 
     def extra_repr(self) -> str:
-        heads = self._heads()
-        e = heads[0].branch1.first.branch1.op.out_features
-        ev = heads[0].branch2.op.out_features
-        return f"heads={len(heads)}, qk={e}, v={ev}, concat dim={self.cat_dim}; {self.input_type} → {self.output_type}"
+        e, ev = self.widths
+        return f"heads={self.heads}, qk={e}, v={ev}, concat dim={self.cat_dim}; {self.input_type} → {self.output_type}"
 
 
 # --- the rule table -----------------------------------------------------------------------------

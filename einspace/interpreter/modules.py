@@ -15,7 +15,7 @@ from torch import nn
 
 from ..types.tensor import TensorType
 
-__all__ = ["Container", "SequentialModule", "BranchingModule", "RoutingModule", "ComputationModule",
+__all__ = ["Container", "Chain", "run_steps", "SequentialModule", "BranchingModule", "RoutingModule", "ComputationModule",
            "spine", "submodule"]
 
 
@@ -48,7 +48,27 @@ class Container(nn.Module):
         return "\n".join(lines) + "\n)"
 
 
-class SequentialModule(Container):
+class Chain(Container):
+    """A container that runs its children one after the other (sequential, routing).
+
+    :func:`einspace.interpreter.flat.flatten` may give the top of a chain of such containers the
+    flat tuple ``steps`` of the modules it runs, in order (nested chains opened, computations
+    unwrapped, identities dropped); ``forward`` then loops over it instead of calling down the
+    nesting. ``steps`` is a plain attribute, not a child: parameters and ``state_dict`` are unchanged.
+    """
+
+    #: the modules the chain runs, in order; None: run the children as written
+    steps: tuple[nn.Module, ...] | None = None
+
+
+def run_steps(steps: tuple[nn.Module, ...], x: torch.Tensor) -> torch.Tensor:
+    """Each step on the previous one's output (the forward of a flattened chain)."""
+    for step in steps:
+        x = step(x)
+    return x
+
+
+class SequentialModule(Chain):
     """sequential(first, second)."""
 
     display = "Sequential"
@@ -59,7 +79,10 @@ class SequentialModule(Container):
         self.second = second
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.second(self.first(x))
+        steps = self.steps
+        if steps is None:
+            return self.second(self.first(x))
+        return run_steps(steps, x)
 
     def repr_items(self) -> Iterator[tuple[str, nn.Module]]:
         # an n-ary chain reads better flat; the dotted names still reach the submodules
@@ -111,7 +134,7 @@ class BranchingModule(Container):
         return self.agg(outs)
 
 
-class RoutingModule(Container):
+class RoutingModule(Chain):
     """routing[pre, inner, post]."""
 
     display = "Routing"
@@ -123,7 +146,10 @@ class RoutingModule(Container):
         self.post = post
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return self.post(self.inner(self.pre(x)))
+        steps = self.steps
+        if steps is None:
+            return self.post(self.inner(self.pre(x)))
+        return run_steps(steps, x)
 
 
 class ComputationModule(Container):

@@ -2,8 +2,10 @@
 
 Every builder receives the operation and its evaluated input and output types (from
 :func:`einspace.infer`), so sizes come from the type rules and never from running a tensor.
-Rearrangements go through einops; :func:`rearrange` is registered with ``torch.fx.wrap`` so that
-symbolic tracing records it as one call instead of failing inside einops' shape parsing.
+The rearrangements (perm, im2col's and col2im's layouts) are plain permutations and reshapes,
+run as ``permute`` / ``transpose`` / ``unflatten`` (an einops call costs several microseconds of
+pattern handling, which at batch 1 shows). :func:`rearrange` (einops, registered with
+``torch.fx.wrap`` so that symbolic tracing records it as one call) stays for extensions.
 """
 
 from __future__ import annotations
@@ -48,11 +50,11 @@ class PermModule(nn.Module):
     def __init__(self, order: tuple[int, ...], mode: str):
         super().__init__()
         names = dim_names(mode)
-        self.order = order
+        self.order = order  # batch (0) included: torch's own permute order
         self.pattern = f"{' '.join(names)} -> {' '.join(names[i] for i in order)}"
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return rearrange(x, self.pattern)
+        return x.permute(self.order)
 
     def extra_repr(self) -> str:
         return ",".join(str(i) for i in self.order)
@@ -70,7 +72,7 @@ class Im2ColModule(nn.Module):
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
         cols = F.unfold(x, self.k, dilation=self.d, padding=self.p, stride=self.s)
-        return rearrange(cols, "b f l -> b l f")
+        return cols.transpose(1, 2)  # b f l -> b l f
 
     def extra_repr(self) -> str:
         dil = f", dilation={self.d}" if self.d != 1 else ""
@@ -88,7 +90,7 @@ class Col2ImModule(nn.Module):
         self.grid = grid
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        return rearrange(x, "b (h w) d -> b d h w", h=self.grid[0], w=self.grid[1])
+        return x.transpose(1, 2).unflatten(2, self.grid)  # b (h w) d -> b d h w
 
     def extra_repr(self) -> str:
         return f"grid={self.grid[0]}x{self.grid[1]}"
