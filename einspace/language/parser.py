@@ -1,9 +1,11 @@
 """Parser: text → typed AST, with ``let`` expansion and errors that say where and what was expected.
 
-Lark (LALR, contextual lexer) reads the syntax of the grammar file; a transformer embedded in the
-parser builds AST nodes bottom-up during parsing, so deep input never recurses. The callbacks of the
-operations are not written here: one is derived from each registered operation
-(:mod:`einspace.language.ops`), as Lark's ``ast_utils`` derives callbacks from classes.
+Lark (LALR, contextual lexer) compiles the syntax of the grammar file (:mod:`._lark_build`, cached
+on disk); the AST builder (:mod:`.builder`) is embedded in the parser as its transformer, so nodes
+are built bottom-up while Lark parses, no intermediate tree is built, and deep input never recurses.
+Text is first read by a lean run of the same tables and callbacks (:mod:`._lark_run`, about twice as
+fast); where it stops, at the first error of any kind, Lark's own ``parse`` reads the text again
+and reports the error as it always has.
 
 The contract (docs/notation.md, "Limits"): any text gives a tree or a :class:`ParseError` with a
 line, a column and a short excerpt. Too long or too deeply nested text is refused before Lark reads
@@ -15,18 +17,20 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Callable, Union
+from typing import Any, Union
 
-from lark import Lark, Token, Transformer
+from lark import Lark
 from lark.exceptions import LarkError, UnexpectedInput
 
 from .._recursion import deep_enough
-from ._lark_build import compile_lark
 from ..errors import GrammarError, ParseError
-from .ast import Branching, Computation, Module, Node, Routing, Sequential, Terminal
-from .let import Definition, Deferred, Expansion, expand_call, remember_calls, resolve, value_of
+from ._lark_build import compile_lark
+from ._lark_run import LeanRun, Unsupported
+from .ast import Module, Terminal
+from .builder import Builder, op_callback
+from .let import Deferred, remember_calls
 from .limits import MAX_DEPTH, MAX_DIGITS, MAX_FACTOR_DIGITS, MAX_LENGTH, MAX_NODES, first_char, refuse_early
-from .ops import Operation, operations, registry_version
+from .ops import operations, registry_version
 from .source import source_of
 from .syntax_errors import error_at, keywords, quote, syntax_error
 
@@ -37,264 +41,18 @@ __all__ = ["parse", "parse_terminal", "as_tree", "keywords", "MAX_DEPTH", "MAX_N
 KEYWORDS = keywords()  # the built-in ones (keywords() includes operations registered later)
 
 
-class _LastToken:
-    """A Lark post-lexer that remembers the last token read: where the builder is, for its errors."""
-
-    always_accept: tuple = ()
-
-    def __init__(self) -> None:
-        self.token: Token | None = None
-
-    def process(self, stream):
-        for tok in stream:
-            self.token = tok
-            yield tok
-
-
-class _Builder(Transformer):
-    """Lark callbacks of the module kinds and of ``let``; operations get theirs from the registry."""
-
-    def __init__(self, text_ref: list[str], max_nodes: int = MAX_NODES):
-        super().__init__(visit_tokens=False)
-        self._text = text_ref
-        self._max_nodes = max_nodes
-        self._max_depth = MAX_DEPTH
-        self.lexed = _LastToken()
-        self.nodes = 0
-
-    def start(self, max_nodes: int, max_depth: int) -> None:
-        """Reset the per-parse state."""
-        self._max_nodes, self._max_depth, self.nodes, self.sites = max_nodes, max_depth, 0, []
-        self.lexed.token = None
-
-    # -- helpers -------------------------------------------------------------------------------
-    def _count(self, n: int, node: Any = None) -> None:
-        """Count ``n`` items of the text (nodes, calls, definitions); refuse past the node limit, or a
-        node deeper than the depth limit, at the token being read."""
-        self.nodes += n
-        if self.nodes > self._max_nodes:
-            raise error_at(self.lexed.token, self._text[0], f"the text holds more than {self._max_nodes:,} "
-                           "nodes, the limit", "pass max_nodes= to parse larger architectures")
-        if isinstance(node, Node) and node.depth > self._max_depth:
-            raise error_at(self.lexed.token, self._text[0], f"the architecture nests {node.depth:,} levels "
-                           f"deep, more than the limit of {self._max_depth}",
-                           "pass max_depth= to parse deeper architectures")
-
-    def _make(self, ctor: Callable[..., Node], args: list, where: Token | None) -> Any:
-        """Call ``ctor`` now if every argument is concrete, otherwise defer it."""
-        for a in args:
-            if isinstance(a, Deferred) or (isinstance(a, Token) and a.type == "NAME"):
-                break
-        else:
-            text = self._text[0]
-            node = _construct(ctor, [value_of(a, text) for a in args], where or self.lexed.token, text)
-            self._count(1, node)
-            return node
-
-        at = where or self.lexed.token  # the token after the construct when it has none of its own
-
-        def build(env: dict, ctx: Expansion) -> Node:
-            with ctx.nested():
-                vals = [resolve(a, env, ctx) for a in args]
-            node = _construct(ctor, [value_of(a, ctx.text) for a in vals], at, ctx.text)
-            if not ctx.calls:  # inside a call, the call refuses it (and names the definition)
-                ctx.check(node, at, "the module that ends here")
-            return node
-
-        self._count(1)
-        return Deferred(build)
-
-    def __default__(self, data, children, meta):
-        if str(data).startswith("_"):  # Lark's own helper rules (expanded into their parents)
-            return super().__default__(data, children, meta)
-        raise error_at(self.lexed.token, self._text[0], f"the grammar has a rule {quote(str(data))} but no "
-                       "operation of that name is defined",
-                       "import the module that defines it, or name it in the grammar file with "
-                       "'//@ operations MODULE' (see docs/extending.md)")
-
-    def terminal(self, c):
-        return c[0]
-
-    # -- modules -------------------------------------------------------------------------------
-    def computation(self, c):
-        op = c[0]
-        if isinstance(op, Deferred):
-            return self._make(Computation, c, None)
-        found = _COMPUTATIONS.get(op)
-        if found is None:
-            if len(_COMPUTATIONS) > 4096:
-                _COMPUTATIONS.clear()
-            found = _COMPUTATIONS[op] = Computation(op)
-        self._count(1, found)
-        return found
-
-    bare = computation
-
-    def sequential(self, c):
-        # n-ary: right-nested binary sequentials, built bottom-up without recursion
-        if any(isinstance(x, Deferred) for x in c):
-            self._count(1)
-            return Deferred(_nested_sequence(c, self.lexed.token))
-        node = _right_nest(c)
-        self._count(len(c) - 1, node)
-        return node
-
-    def branching(self, c):
-        factor_tok, fn, *inner, agg = c
-        return self._make(lambda f, fn_, *rest: _branching(f, fn_, rest), [factor_tok, fn, *inner, agg], factor_tok)
-
-    def routing(self, c):
-        return self._make(Routing, c, None)
-
-    def call(self, c):
-        name, args = c[0], c[1:]
-        text_ref = self._text
-        self._count(1)
-        return Deferred(lambda env, ctx: expand_call(name, args, env, ctx, text_ref[0]))
-
-    # -- definitions ---------------------------------------------------------------------------
-    def params(self, c):
-        return list(c)
-
-    def definition(self, c):
-        self._count(1)
-        return Definition(c[0], c[1] if len(c) == 3 else [], c[-1])
-
-    def arch(self, c):
-        *defs, body = c
-        table: dict[str, Definition] = {}
-        for d in defs:
-            if d.name in table:
-                raise error_at(d.token, self._text[0], f"definition {quote(d.name)} is defined twice")
-            if len(set(d.params)) != len(d.params):
-                raise error_at(d.token, self._text[0], f"definition {quote(d.name)} repeats a parameter name")
-            table[d.name] = d
-        if isinstance(body, Deferred):
-            ctx = Expansion(table, self._text[0], self._max_nodes, self._max_depth)
-            body = body.build({}, ctx)
-            ctx.check(body, None, "the expanded architecture")
-            self.sites = ctx.sites
-        return body
-
-    # -- derivation trees (labelled brackets) ---------------------------------------------------
-    def derivation(self, c):
-        body = c[1]
-        if isinstance(body, Deferred):  # a name where a derivation tree needs a number: say where
-            body = body.build({}, Expansion({}, self._text[0], self._max_nodes, self._max_depth))
-        return body
-
-    def d_module(self, c):
-        return c[1]
-
-    def d_sequential(self, c):
-        return self._make(Sequential, c, None)
-
-    def d_branching(self, c):
-        fn, *inner, agg = c
-        return self._make(lambda fn_, *rest: _branching(None, fn_, rest), [fn, *inner, agg], None)
-
-    def d_routing(self, c):
-        return self._make(Routing, c, None)
-
-    def d_computation(self, c):
-        return self._make(Computation, [c[1]], c[0])
-
-    def d_b(self, c):
-        return c[1]
-
-    d_a = d_r1 = d_r2 = d_b
-
-
-def _op_callback(cls: type[Operation]) -> Callable:
-    """The Lark callback of one operation: its arguments (integers, ``let`` names, or text such as
-    ``x4``) go to ``cls.from_args``; an operation without fields is one shared value."""
-    shared: list = []
-
-    def callback(self: _Builder, c: list) -> Any:
-        if not c and not cls.field_names:
-            if not shared:
-                shared.append(_construct(cls.from_args, [], self.lexed.token, self._text[0]))
-            self._count(1)
-            return shared[0]
-        return self._make(cls.from_args, _split_literal(c), c[0] if c and isinstance(c[0], Token) else None)
-
-    callback.__name__ = cls.name
-    return callback
-
-
-def _split_literal(c: list) -> list:
-    """Arguments of an operation: the pieces inside a one-token literal such as ``im2col(3,1,1)``."""
-    tok = c[0] if c else None
-    if len(c) == 1 and isinstance(tok, Token) and tok.type.endswith("_LIT"):
-        inside = tok[tok.index("(") + 1:-1]
-        return [Token.new_borrow_pos("INT" if piece.isdigit() else "FACTOR", piece, tok) for piece in inside.split(",")]
-    return c
-
-
-def _construct(ctor: Callable[..., Node], args: list, where: Token | None, text: str) -> Node:
-    try:
-        return ctor(*args)
-    except ParseError as err:
-        if err.line is not None:
-            raise
-        raise error_at(where, text, err.message, err.hint) from None
-    except (ValueError, TypeError) as err:
-        owner = getattr(ctor, "__self__", None)  # an operation's from_args: say how it is written
-        hint = f"{owner.name} is written {owner.signature()}" if isinstance(owner, type) and \
-            issubclass(owner, Operation) and owner.field_names else None
-        raise error_at(where, text, str(err), hint) from None
-
-
-#: computation modules are immutable values: share one per operation (bounded by distinct terminals)
-_COMPUTATIONS: dict = {}
-
-
-def _right_nest(items: list) -> Node:
-    node = items[-1]
-    for item in reversed(items[:-1]):
-        node = Sequential(item, node)
-    return node
-
-
-def _nested_sequence(items: list, at: Token | None) -> Callable[[dict, Expansion], Node]:
-    """The deferred build of an n-ary sequential whose items need ``let`` values (``at``: the token
-    after it, for errors)."""
-    def build(env: dict, ctx: Expansion) -> Node:
-        with ctx.nested():
-            node = _right_nest([resolve(x, env, ctx) for x in items])
-        if not ctx.calls:  # inside a call, the call refuses it (and names the definition)
-            ctx.check(node, at, "the sequential that ends here")
-        return node
-    return build
-
-
-def _branching(factor: int | None, fn: Node, rest) -> Branching:
-    """A branching module; a ParseError without a position (the caller adds it) if it is malformed."""
-    *inner, agg = rest
-    if not (isinstance(fn, Terminal) and "B" in fn.roles):
-        raise ParseError("the first child of a branching module must be a branching function")
-    if factor is not None and factor != fn.b:  # type: ignore[attr-defined]
-        raise ParseError(f"branching({factor}) has branching function with factor {fn.b}",  # type: ignore
-                         hint=f"write branching({fn.b}) or change the branching function")  # type: ignore
-    want = 2 if fn.b == 2 else 1  # type: ignore[attr-defined]
-    if len(inner) != want:
-        raise ParseError(f"branching({fn.b}) takes {want} inner module{'s' if want > 1 else ''}, "  # type: ignore
-                         f"got {len(inner)}", hint="factor 4 and 8 use one template module, instantiated with "
-                         "separate weights" if want == 1 else "factor 2 takes two independent inner modules")
-    return Branching(fn, tuple(inner), agg)
-
-
 class _Parsers:
     """The three Lark parsers of one grammar source, each with an embedded AST builder.
 
-    The derivation-tree and terminal parsers load on first use (5 ms from :mod:`._lark_build`'s cache)
+    The derivation-tree and terminal parsers load on first use (about 5 ms from the cache of
+    :mod:`._lark_build`, 30-60 ms to compile): most processes only ever read the canonical notation.
     """
 
     def __init__(self, source: str):
         self.source = source
         self.text_ref = [""]
-        methods = {cls.name: _op_callback(cls) for cls in operations()}
-        self.builder = type("_OperationBuilder", (_Builder,), methods)(self.text_ref)
+        methods = {cls.name: op_callback(cls) for cls in operations()}
+        self.builder = type("_OperationBuilder", (Builder,), methods)(self.text_ref)
         self.options = dict(parser="lalr", lexer="contextual", maybe_placeholders=True, transformer=self.builder,
                             postlex=self.builder.lexed)
         self.arch = self._compile("arch")   # now: a grammar that cannot be compiled is refused at once
@@ -312,6 +70,17 @@ class _Parsers:
     @functools.cached_property
     def terminal(self) -> Lark:
         return self._compile("terminal")
+
+    def lean(self, start: str) -> LeanRun | None:
+        """The lean run of the ``arch`` or ``derivation`` parser (None: Lark's parse reads everything)."""
+        found = self.__dict__.get("lean_" + start, False)
+        if found is False:
+            try:
+                found = LeanRun(self.arch if start == "arch" else self.derivation, start)
+            except (Unsupported, AttributeError, KeyError, TypeError):  # a Lark whose insides differ
+                found = None
+            self.__dict__["lean_" + start] = found
+        return found
 
 
 _LOCAL = threading.local()
@@ -343,12 +112,16 @@ def parse(text: str, *, grammar: Any = None, max_depth: int = MAX_DEPTH, max_nod
         raise ParseError(f"expected text, got {type(text).__name__}", line=1, column=1)
     refuse_early(text, max_depth)
     parsers = _parsers(source_of(grammar))
-    parser = parsers.derivation if first_char(text) == "[" else parsers.arch
+    start = "derivation" if first_char(text) == "[" else "arch"
+    parser = parsers.derivation if start == "derivation" else parsers.arch
+    lean = parsers.lean(start)
     parsers.text_ref[0] = text
-    parsers.builder.start(max_nodes, max_depth)
     try:
         with deep_enough(2 * max_depth):  # expansion: module levels and let calls, each at most max_depth
-            tree = parser.parse(text)
+            tree = _lean_parse(lean, parsers, text, max_nodes, max_depth)
+            if tree is None:
+                parsers.builder.start(max_nodes, max_depth)
+                tree = parser.parse(text)
     except UnexpectedInput as err:
         raise syntax_error(err, parser, text, keywords()) from None
     except RecursionError:
@@ -363,6 +136,17 @@ def parse(text: str, *, grammar: Any = None, max_depth: int = MAX_DEPTH, max_nod
                          f"({max_nodes:,} nodes, {max_depth} levels)", line=1, column=1)
     remember_calls(tree, parsers.builder.sites)
     return tree
+
+
+def _lean_parse(lean: LeanRun | None, parsers: _Parsers, text: str, max_nodes: int, max_depth: int) -> Any:
+    """The lean run's tree, or None where it stopped (Lark's parse then reads the text, errors included)."""
+    if lean is None:
+        return None
+    parsers.builder.start(max_nodes, max_depth)
+    try:
+        return lean.parse(text)
+    except Exception:  # any error: Lark's own parse gives it (its message, position, expected tokens)
+        return None
 
 
 def as_tree(value: Any, *, grammar: Any = None) -> Module:

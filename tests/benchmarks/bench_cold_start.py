@@ -4,7 +4,9 @@ Run:  python tests/benchmarks/bench_cold_start.py [--rounds 7]
 
 Fresh interpreters, interleaved round by round, medians reported:
   * ``import einspace`` (the baseline: the package's own import);
-  * the first ``einspace.parse`` in a fresh process (timed inside it, after the import);
+  * the first ``einspace.parse`` in a fresh process (timed inside it, after the import), with the
+    on-disk cache of compiled Lark parsers warm (the usual case: a folder another process filled),
+    cold (an empty folder: Lark compiles and writes the file) and off (``EINSPACE_CACHE_DIR=""``);
   * ``einspace check ARCH`` end to end (what the console script runs), which imports only the ``check``
     command's module, against ``python -c "import einspace"``. Goals (issue 15): first parse
     <= 40 ms; check <= 2x the import.
@@ -13,9 +15,11 @@ Fresh interpreters, interleaved round by round, medians reported:
 from __future__ import annotations
 
 import argparse
+import os
 import statistics
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 
@@ -32,19 +36,36 @@ def wall(cmd: list[str]) -> float:
     return time.perf_counter() - start
 
 
+def first_parse(cache: str | None) -> float:
+    """Seconds of the first parse in a fresh process, with the parser cache in ``cache`` ("" off)."""
+    env = dict(os.environ)
+    if cache is not None:
+        env["EINSPACE_CACHE_DIR"] = cache
+    out = subprocess.run([sys.executable, "-c", FIRST_PARSE], cwd=ROOT, check=True, capture_output=True,
+                         text=True, env=env)
+    return float(out.stdout.strip())
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--rounds", type=int, default=7)
     args = parser.parse_args()
     py = sys.executable
-    runs: dict[str, list[float]] = {"import einspace": [], "einspace check ARCH": [], "first parse (in process)": []}
-    for _ in range(args.rounds):
-        runs["import einspace"].append(wall([py, "-c", "import einspace"]))
-        runs["einspace check ARCH"].append(wall([py, "-c", CLI, "check", ARCH, "-i", "3x8x8"]))
-        out = subprocess.run([py, "-c", FIRST_PARSE], cwd=ROOT, check=True, capture_output=True, text=True)
-        runs["first parse (in process)"].append(float(out.stdout.strip()))
+    runs: dict[str, list[float]] = {"import einspace": [], "einspace check ARCH": [], "first parse (in process)": [],
+                                    "first parse, warm cache": [], "first parse, cold cache": [],
+                                    "first parse, no cache": []}
+    with tempfile.TemporaryDirectory() as tmp:
+        warm = os.path.join(tmp, "warm")
+        first_parse(warm)  # fills it
+        for r in range(args.rounds):
+            runs["import einspace"].append(wall([py, "-c", "import einspace"]))
+            runs["einspace check ARCH"].append(wall([py, "-c", CLI, "check", ARCH, "-i", "3x8x8"]))
+            runs["first parse (in process)"].append(first_parse(None))  # the user's own cache folder
+            runs["first parse, warm cache"].append(first_parse(warm))
+            runs["first parse, cold cache"].append(first_parse(os.path.join(tmp, f"cold{r}")))
+            runs["first parse, no cache"].append(first_parse(""))
     base = statistics.median(runs["import einspace"])
-    print(f"{'measure':28} {'median ms':>10} {'ratio to import':>16}")
+    print(f"{'measure':28} {'median ms':>10} {'ratio to import':>16}   (median of {args.rounds} fresh processes)")
     for name, times in runs.items():
         med = statistics.median(times)
         print(f"{name:28} {med * 1000:10.1f} {med / base:16.2f}")
