@@ -5,8 +5,9 @@
 
 Modules: ``registry`` (torch builders by operation name: :func:`register_builder`), ``ops`` (the
 built-in operations' builders), ``modules`` (the four containers), ``lowering``
-(patterns that run as fused PyTorch operations), ``heads`` / ``head_rules`` (task heads),
-``builder``, ``guard`` (the size limits a build checks first, torch-free), ``stack`` (the recursion
+(patterns that run as fused PyTorch operations), ``flat`` (nested chains run as one loop),
+``fused`` (the fused attention's concatenated weights, cached without autograd), ``heads`` /
+``head_rules`` (task heads), ``builder``, ``guard`` (the size limits a build checks first, torch-free), ``stack`` (the recursion
 limit of deep forward passes), ``summary``. torch is imported only when :func:`build` is first called.
 """
 

@@ -14,7 +14,9 @@ the usual inference) it is cached and made again only when a source parameter ch
   write through ``p.data`` (``.data`` has a version counter of its own, so the first two checks
   cannot see it).
 
-Tracing (``torch.fx``) and compiling (``torch.compile``) always take the concatenating path.
+Tracing (``torch.fx``), compiling (``torch.compile``), a network built under ``inference_mode``
+(no version counters) and parametrized weights (``torch.nn.utils.parametrize``) always take the
+concatenating path.
 """
 
 from __future__ import annotations
@@ -27,9 +29,9 @@ from torch import nn
 __all__ = ["FusedLinears"]
 
 
-def _cacheable(first: Any) -> bool:
-    return (not torch.is_grad_enabled() and isinstance(first, torch.Tensor)
-            and not torch.compiler.is_compiling() and not first.is_inference())
+def _cacheable(x: Any) -> bool:
+    """Whether a call on input ``x`` may use the cache: no autograd, no fx proxy, no compiling."""
+    return not torch.is_grad_enabled() and isinstance(x, torch.Tensor) and not torch.compiler.is_compiling()
 
 
 class FusedLinears:
@@ -40,22 +42,28 @@ class FusedLinears:
 
     def __init__(self, linears: Sequence[nn.Linear]):
         self.linears = tuple(linears)
-        self._cache: tuple[tuple[torch.Tensor, ...], tuple[int, ...], torch.Tensor, torch.Tensor] | None = None
+        self._cache: tuple[tuple[torch.Tensor, ...], list[int], torch.Tensor, torch.Tensor] | None = None
 
     def params(self) -> list[torch.Tensor]:
         return [m.weight for m in self.linears] + [m.bias for m in self.linears]
 
-    def weight_bias(self) -> tuple[torch.Tensor, torch.Tensor]:
-        params = self.params()
-        if not _cacheable(params[0]):
+    def weight_bias(self, x: Any = None) -> tuple[torch.Tensor, torch.Tensor]:
+        """The fused weight and bias for a call on ``x`` (cached when ``x`` is a tensor and autograd is off)."""
+        if not _cacheable(x):
+            return self._concat(self.params())
+        try:  # the parameters themselves, without nn.Module.__getattr__'s miss
+            params = [m._parameters["weight"] for m in self.linears] + [m._parameters["bias"] for m in self.linears]
+        except KeyError:  # a parametrized weight (torch.nn.utils.parametrize) is made anew on every access
+            return self._concat(self.params())
+        if params[0].is_inference():  # made under inference_mode: no version counters to check
             return self._concat(params)
-        versions = tuple(p._version for p in params)
+        key = [p._version for p in params] + [p.data_ptr() for p in params]
         cache = self._cache
-        if (cache is not None and cache[1] == versions
-                and all(p.data_ptr() == held.data_ptr() for p, held in zip(params, cache[0]))):
+        if cache is not None and cache[1] == key:
             return cache[2], cache[3]
         weight, bias = self._concat(params)
-        self._cache = (tuple(p.detach() for p in params), versions, weight, bias)
+        # the detached views keep the old storage alive, so no new tensor can take its address
+        self._cache = (tuple(p.detach() for p in params), key, weight, bias)
         return weight, bias
 
     def _concat(self, params: list[torch.Tensor]) -> tuple[torch.Tensor, torch.Tensor]:

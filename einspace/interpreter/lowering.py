@@ -189,7 +189,7 @@ class MultiHeadAttention(BranchingModule):
         return super().train(mode)
 
     def forward(self, x: torch.Tensor) -> torch.Tensor:
-        weight, bias = self.qkv.weight_bias()
+        weight, bias = self.qkv.weight_bias(x)
         n, (e, ev) = self.heads, self.widths
         q, k, v = F.linear(x, weight, bias).split([n * e, n * e, n * ev], -1)
         q = q.unflatten(-1, (n, e)).transpose(1, 2)

@@ -122,11 +122,12 @@ def attention(net: nn.Module) -> MultiHeadAttention:
 def test_the_cache_is_reused_while_nothing_changes():
     fast, _ = vit_pair()
     qkv = attention(fast).qkv
+    x = torch.randn(1, 16, 512)
     with torch.no_grad():
-        a = qkv.weight_bias()
-        b = qkv.weight_bias()
+        a = qkv.weight_bias(x)
+        b = qkv.weight_bias(x)
     assert a[0] is b[0] and a[1] is b[1]
-    c = qkv.weight_bias()  # autograd on: a fresh concatenation that gradients flow through
+    c = qkv.weight_bias(x)  # autograd on: a fresh concatenation that gradients flow through
     assert c[0] is not a[0] and c[0].requires_grad
 
 
@@ -142,7 +143,7 @@ def test_an_optimizer_step_invalidates_the_cache():
     qkv = attention(fast).qkv
     with torch.no_grad():
         after, expected = fast(x), plain(x)
-        weight, bias = qkv.weight_bias()
+        weight, bias = qkv.weight_bias(x)
     assert not torch.allclose(after, before)
     torch.testing.assert_close(after, expected, rtol=1e-5, atol=1e-5)
     torch.testing.assert_close(weight, torch.cat([m.weight for m in qkv.linears]), rtol=0, atol=0)
@@ -181,3 +182,19 @@ def test_tracing_without_autograd_takes_the_concatenating_path():
     with torch.no_grad():
         graph = torch.fx.symbolic_trace(fast)
         torch.testing.assert_close(graph(x), fast(x))
+
+
+def test_inference_mode_and_no_grad_share_the_cache():
+    fast, plain = vit_pair()
+    x = torch.randn(2, *einspace.as_type(INPUT).shape)
+    with torch.no_grad():
+        expected = plain(x)
+    with torch.inference_mode():
+        torch.testing.assert_close(fast(x), expected)
+    with torch.no_grad():
+        torch.testing.assert_close(fast(x), expected)
+    with torch.inference_mode():
+        built_inside = einspace.build(einspace.seeds.load("vit"), INPUT, classes=5).eval()
+        built_inside.load_state_dict(fast.state_dict())
+        torch.testing.assert_close(built_inside(x), expected)
+        torch.testing.assert_close(built_inside(x), expected)
