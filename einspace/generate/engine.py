@@ -101,7 +101,7 @@ class Pass(Witnesses):
             self.params -= o.params * k
             self.flops -= o.flops * k
             self.memory -= o.memory * k
-            return o.node, o.out
+            return o.term, o.out
         if kind == "sequential":
             return self.sequential(t, depth, need, base, k, kn)
         if kind == "routing":
@@ -113,19 +113,18 @@ class Pass(Witnesses):
         if self.nodes < 2 * kn:
             return None
         opts = self.t.comp(t)
-        items = opts.items
-        if not items:
+        if not opts.outs:
             return None
         if need is None and opts.max_params * k <= self.params and opts.max_flops * k <= self.flops \
                 and opts.max_memory * k <= self.memory:
-            return items[self.pick(opts.weights)]
+            return opts.item(self.pick(opts.weights))
+        outs, params, flops, memory = opts.outs, opts.params, opts.flops, opts.memory
 
         def op_fits(i: int) -> bool:
-            o = items[i]
-            return self.ok(base.best(o.out), 2 * kn, o.params * k, o.flops * k, o.memory * k)
+            return self.ok(base.best(outs[i]), 2 * kn, params[i] * k, flops[i] * k, memory[i] * k)
 
         try:
-            return items[self.pick(opts.weights, op_fits)]
+            return opts.item(self.pick(opts.weights, op_fits))
         except Dead:
             return None
 
@@ -142,18 +141,17 @@ class Pass(Witnesses):
 
     def routing(self, t: TensorType, depth: int, need: Optional[Need], base: Need, k: int, kn: int, ample: bool):
         opts = self.t.pre(t)
-        items = opts.items
         trivial = need is None and self.t.trivial
         if ample and opts.max_flops * k <= self.flops and opts.max_memory * k <= self.memory:
-            pre = items[self.pick(opts.weights)]
+            pre = opts.item(self.pick(opts.weights))
         else:
             inner = self.derive(base, "post")
+            outs, flops, memory = opts.outs, opts.flops, opts.memory
 
             def pre_fits(i: int) -> bool:
-                o = items[i]
-                return self.ok(self.comp_front(o.out, inner), 2 * kn, 0, o.flops * k, o.memory * k)
+                return self.ok(self.comp_front(outs[i], inner), 2 * kn, 0, flops[i] * k, memory[i] * k)
 
-            pre = items[self.pick(opts.weights, pre_fits)]
+            pre = opts.item(self.pick(opts.weights, pre_fits))
         self.flops -= pre.flops * k
         self.memory -= pre.memory * k
         if trivial:
@@ -164,30 +162,29 @@ class Pass(Witnesses):
             self.nodes -= 2 * kn
             inner_mod, mid = self.module("M", pre.out, depth - 1, self.derive(base, "post"), k, kn)
         opts = self.t.post(mid)
-        items = opts.items
+        outs, flops, memory = opts.outs, opts.flops, opts.memory
 
         def post_fits(i: int) -> bool:
-            o = items[i]
-            return self.ok((ZERO,) if need is None else need.best(o.out), kn, 0, o.flops * k, o.memory * k)
+            return self.ok((ZERO,) if need is None else need.best(outs[i]), kn, 0, flops[i] * k, memory[i] * k)
 
-        r2 = items[self.pick(opts.weights, post_fits)]
+        r2 = opts.item(self.pick(opts.weights, post_fits))
         self.nodes -= kn
         self.flops -= r2.flops * k
         self.memory -= r2.memory * k
-        return Routing(pre.op, inner_mod, r2.op), r2.out
+        return Routing(pre.term, inner_mod, r2.term), r2.out
 
     def branching(self, t: TensorType, depth: int, base: Need, k: int, kn: int, ample: bool):
         opts = self.t.branch(t)
-        items = opts.items
         if ample:
-            fn = items[self.pick(opts.weights)]
+            fn = opts.item(self.pick(opts.weights))
         else:
-            def fn_fits(i: int) -> bool:
-                o = items[i]
-                return self.ok(self.branch_front(o, base), 2 * kn, 0, 0, o.memory * k)
+            memory = opts.memory
 
-            fn = items[self.pick(opts.weights, fn_fits)]
-        b = fn.factor
+            def fn_fits(i: int) -> bool:
+                return self.ok(self.branch_front(opts, i, base), 2 * kn, 0, 0, memory[i] * k)
+
+            fn = opts.item(self.pick(opts.weights, fn_fits))
+        b = fn.term.b
         self.nodes -= 2 * kn
         self.memory -= fn.memory * k
         bt = fn.out
@@ -220,17 +217,16 @@ class Pass(Witnesses):
             m, o = self.module("M", bt, depth - 1, self.derive(base, "template", b), k * b, kn * b)
             opts = self.t.agg((o,), b)
             branches = (m,)
-        items = opts.items
+        outs, flops, memory = opts.outs, opts.flops, opts.memory
 
         def agg_fits(i: int) -> bool:
-            o = items[i]
-            return self.ok(base.best(o.out), kn, 0, o.flops * k, o.memory * k)
+            return self.ok(base.best(outs[i]), kn, 0, flops[i] * k, memory[i] * k)
 
-        agg = items[self.pick(opts.weights, agg_fits)]
+        agg = opts.item(self.pick(opts.weights, agg_fits))
         self.nodes -= kn
         self.flops -= agg.flops * k
         self.memory -= agg.memory * k
-        return Branching(fn.fn, branches, agg.agg), agg.out
+        return Branching(fn.term, branches, agg.term), agg.out
 
     def can_start(self, lhs: str, t: TensorType, depth: int, need: Need, k: int, kn: int) -> bool:
         """Whether some production of ``lhs`` at ``t`` has a witness completing ``need``."""

@@ -29,6 +29,7 @@ import abc
 from typing import Optional
 
 from ..types.tensor import TensorType
+from .options import Options
 from .tables import Tables
 
 ZERO = (0, 0, 0, 0)
@@ -53,13 +54,15 @@ def first_fit(front: tuple, n: int, p: int, f: int, m: int, limit: tuple) -> tup
     return tuple(out)
 
 
-def step_witness(options, need: "Need", kn: int, k: int, limit: tuple) -> tuple:
-    """The witness of the first parameter-free step (a postrouting, an aggregation) in ``options``
-    after which ``need`` can be completed: one node per outer copy, FLOPs and memory per copy."""
-    for o in options:
-        rest = need.best(o.out)
+def step_witness(opts: Options, order: tuple, need: "Need", kn: int, k: int, limit: tuple) -> tuple:
+    """The witness of the first parameter-free step (a postrouting, an aggregation) among the options
+    ``order`` (indices of ``opts``) after which ``need`` can be completed: one node per outer copy,
+    FLOPs and memory per copy."""
+    outs, flops, memory = opts.outs, opts.flops, opts.memory
+    for i in order:
+        rest = need.best(outs[i])
         if rest:
-            got = first_fit(rest, kn, 0, o.flops * k, o.memory * k, limit)
+            got = first_fit(rest, kn, 0, flops[i] * k, memory[i] * k, limit)
             if got:
                 return got
     return NONE
@@ -168,10 +171,12 @@ class Then(Need):
         if self.deep:
             return self.w.small_front(t, self.need)
         k, kn = self.k, self.kn
-        for o in self.tab.comp(t).keep:
-            rest = self.need.best(o.out)
+        opts = self.tab.comp(t)
+        outs, params, flops, memory = opts.outs, opts.params, opts.flops, opts.memory
+        for i in opts.keep:
+            rest = self.need.best(outs[i])
             if rest:
-                got = first_fit(rest, 2 * kn, o.params * k, o.flops * k, o.memory * k, self.limit)
+                got = first_fit(rest, 2 * kn, params[i] * k, flops[i] * k, memory[i] * k, self.limit)
                 if got:
                     return got
         return NONE
@@ -211,7 +216,8 @@ class Post(Need):
                     got = first_fit(rest, kn, 0, 0, 0, self.limit) if rest else NONE
             return got
         opts = tab.post(t)
-        return step_witness(opts.cheap if self.deep or self.wide else opts.keep, self.need, kn, self.k, self.limit)
+        return step_witness(opts, opts.cheap if self.deep or self.wide else opts.keep, self.need, kn, self.k,
+                            self.limit)
 
 
 class Pairs(Need):
@@ -264,7 +270,7 @@ class Template(Need):
     def compute(self, t):
         k, kn = self.need.k, self.need.kn
         opts = self.tab.agg((t, t) if self.b == 2 else (t,), self.b)  # b = 2: a first branch and its copy
-        return step_witness(opts.cheap if self.deep or self.wide else opts.keep, self.need, kn, k, self.limit)
+        return step_witness(opts, opts.cheap if self.deep or self.wide else opts.keep, self.need, kn, k, self.limit)
 
 
 class First(Need):

@@ -11,13 +11,14 @@ is the simplest, which is what Hypothesis shrinks towards).
 from __future__ import annotations
 
 from collections import OrderedDict
-from typing import NamedTuple, Sequence
+from typing import Sequence
 
 from ..language.ast import Computation, Terminal
 from ..errors import RuleViolation
 from ..language.grammar import Grammar
 from ..types.rules import agg_flops, aggregate, apply, branch, op_flops, op_memory, op_params
 from ..types.tensor import TensorType
+from .options import EMPTY, Options, options
 
 __all__ = ["Tables", "tables_for", "KIND_ORDER"]
 
@@ -27,7 +28,7 @@ KIND_ORDER = ("computation", "sequential", "routing", "branching")
 #: per-type option memo size (entries per table). A full memo keeps what it has and stops adding:
 #: memory stays flat, and no long-lived objects keep arriving for the cyclic garbage collector to
 #: scan (the first types seen, those near the input, are also the most frequent)
-MEMO_LIMIT = 1 << 13
+MEMO_LIMIT = 1 << 11
 
 #: witness memo entries (types and fronts, summed over every need cached with the tables, see
 #: :mod:`.needs`) kept before those memos stop growing: one shared room, so memory stays flat however
@@ -36,85 +37,6 @@ NEEDS_MEMO_ROOM = 1 << 14
 
 #: distinct output types kept for interning (equal types from different options share one object)
 TYPES_LIMIT = 1 << 14
-
-
-class CompOpt(NamedTuple):
-    node: Computation
-    out: TensorType
-    params: int
-    flops: int
-    memory: int
-
-
-class RouteOpt(NamedTuple):
-    op: Terminal
-    out: TensorType
-    flops: int
-    memory: int
-
-
-class BranchOpt(NamedTuple):
-    fn: Terminal
-    out: TensorType      # the type every branch receives
-    factor: int
-    memory: int          # clone copies (0 for a group: a view)
-
-
-class AggOpt(NamedTuple):
-    agg: Terminal
-    out: TensorType
-    flops: int
-    memory: int
-
-
-class Options:
-    """Valid options at one type, their weights, the largest cost among them (fast budget test),
-    and (computed on first use) the options cheapest first with one per output type — the witness
-    search order — and ``keep``: the cheapest type-preserving option and any mode-changing ones."""
-
-    __slots__ = ("items", "weights", "max_params", "max_flops", "max_memory", "t", "_cheap", "_keep")
-
-    def __init__(self, items: tuple, weights: tuple, t: TensorType | None = None,
-                 max_params: int = 0, max_flops: int = 0, max_memory: int = 0):
-        self.items, self.weights, self.t = items, weights, t
-        self.max_params, self.max_flops, self.max_memory = max_params, max_flops, max_memory
-        self._cheap = self._keep = None
-
-    @property
-    def cheap(self) -> tuple:
-        if self._cheap is None:
-            cheap: dict = {}
-            for i in sorted(self.items, key=_cost):
-                cheap.setdefault(i.out, i)
-            self._cheap = tuple(cheap.values())
-        return self._cheap
-
-    @property
-    def keep(self) -> tuple:
-        if self._keep is None:
-            t = self.t
-            keep = tuple(i for i in self.cheap if i.out == t or (t is not None and i.out.mode != t.mode))
-            self._keep = keep or self.cheap
-        return self._keep
-
-
-_EMPTY = Options((), ())
-
-
-def _cost(item) -> tuple:
-    return (item.memory, getattr(item, "flops", 0), getattr(item, "params", 0))
-
-
-def _options(items: list, weights: list, t: TensorType | None = None) -> Options:
-    if not items:
-        return _EMPTY
-    mp = mf = mm = 0
-    for i in items:
-        p, f, m = getattr(i, "params", 0), getattr(i, "flops", 0), i.memory
-        mp = p if p > mp else mp
-        mf = f if f > mf else mf
-        mm = m if m > mm else mm
-    return Options(tuple(items), tuple(weights), t, mp, mf, mm)
 
 
 def _refused(op: Terminal, t: TensorType) -> bool:
@@ -148,6 +70,10 @@ class Tables:
         self.r2_choices = tuple((c.node, c.weight) for c in ch["R2"] if c.weight > 0)
         self.b_choices = tuple((c.node, c.weight) for c in ch["B"] if c.weight > 0)
         self.a_choices = tuple((c.node, c.weight) for c in ch["A"] if c.weight > 0)
+        # the terminals of each choice list, shared by every memoised :class:`.options.Options`
+        self.c_terms, self.r1_terms, self.r2_terms, self.b_terms, self.a_terms = (
+            tuple(node for node, _ in c) for c in (self.c_choices, self.r1_choices, self.r2_choices,
+                                                   self.b_choices, self.a_choices))
         # every decision below reads a flag of the operations' definitions (einspace.language.ops)
         folds = [op for op, _ in self.r2_choices if op.folds]
         self.fold_op = folds[0] if folds else None
@@ -203,57 +129,57 @@ class Tables:
         got = self._comp.get(t)
         if got is not None:
             return got
-        items, weights = [], []
+        rows, weights = [], []
         t = self.canon(t)
-        for node, w in self.c_choices:
+        for j, (node, w) in enumerate(self.c_choices):
             op = node.op
             try:
                 out = self.canon(apply(op, t))
             except RuleViolation:
                 continue
-            items.append(CompOpt(node, out, op_params(op, t, out), op_flops(op, t, out), op_memory(op, out)))
+            rows.append((j, out, op_params(op, t, out), op_flops(op, t, out), op_memory(op, out)))
             weights.append(w)
-        return self._comp.put(t, _options(items, weights, t))
+        return self._comp.put(t, options(self.c_terms, rows, weights, t))
 
-    def _route(self, memo: _Memo, choices, t: TensorType) -> Options:
+    def _route(self, memo: _Memo, choices, terms: tuple, t: TensorType) -> Options:
         got = memo.get(t)
         if got is not None:
             return got
-        items, weights = [], []
+        rows, weights = [], []
         t = self.canon(t)
-        for op, w in choices:
+        for j, (op, w) in enumerate(choices):
             if _refused(op, t):
                 continue
             try:
                 out = self.canon(apply(op, t))
             except RuleViolation:
                 continue
-            items.append(RouteOpt(op, out, op_flops(op, t, out), op_memory(op, out)))
+            rows.append((j, out, 0, op_flops(op, t, out), op_memory(op, out)))
             weights.append(w)
-        return memo.put(t, _options(items, weights, t))
+        return memo.put(t, options(terms, rows, weights, t))
 
     def pre(self, t: TensorType) -> Options:
-        return self._route(self._pre, self.r1_choices, t)
+        return self._route(self._pre, self.r1_choices, self.r1_terms, t)
 
     def post(self, t: TensorType) -> Options:
-        return self._route(self._post, self.r2_choices, t)
+        return self._route(self._post, self.r2_choices, self.r2_terms, t)
 
     def branch(self, t: TensorType) -> Options:
         got = self._branch.get(t)
         if got is not None:
             return got
-        items, weights = [], []
+        rows, weights = [], []
         t = self.canon(t)
-        for fn, w in self.b_choices:
+        for j, (fn, w) in enumerate(self.b_choices):
             if _refused(fn, t):
                 continue
             try:
                 bt = self.canon(branch(fn, t))
             except RuleViolation:
                 continue
-            items.append(BranchOpt(fn, bt, fn.b, op_memory(fn, bt, fn.b)))
+            rows.append((j, bt, 0, 0, op_memory(fn, bt, fn.b)))  # out: the type every branch receives
             weights.append(w)
-        return self._branch.put(t, _options(items, weights))
+        return self._branch.put(t, options(self.b_terms, rows, weights))
 
     def agg(self, types: Sequence[TensorType], factor: int) -> Options:
         """Aggregations valid for the branch outputs (``types`` has one entry per distinct branch:
@@ -264,18 +190,19 @@ class Tables:
             return got
         full = list(types) if factor == 2 else [types[0]] * factor
         if factor == 2 and types[0].mode != types[1].mode:  # every aggregation needs one mode
-            return self._agg.put(key, _EMPTY)
-        items, weights = [], []
-        for a, w in self.a_choices:
+            return self._agg.put(key, EMPTY)
+        rows, weights = [], []
+        for j, (a, w) in enumerate(self.a_choices):
             if a.b != factor or not _may_aggregate(a, types):
                 continue
             try:
                 out = self.canon(aggregate(a, full, factor))
             except RuleViolation:
                 continue
-            items.append(AggOpt(a, out, agg_flops(a, full, out), op_memory(a, out)))
+            rows.append((j, out, 0, agg_flops(a, full, out), op_memory(a, out)))
             weights.append(w)
-        return self._agg.put(key, _options(items, weights, types[0] if factor != 2 or types[0] == types[1] else None))
+        return self._agg.put(key, options(self.a_terms, rows, weights,
+                                          types[0] if factor != 2 or types[0] == types[1] else None))
 
     def fold(self, t: TensorType):
         """The output of the grid-folding postrouting (col2im) on ``t``, if it is a choice and accepts ``t``."""
@@ -299,12 +226,16 @@ class Tables:
                 continue
             yield a, out, agg_flops(a, pair, out), op_memory(a, out)
 
-    def keys(self, t: TensorType, role: int) -> frozenset:
-        """:func:`join_keys` of ``t`` for this grammar's 2-way aggregations (memoised)."""
+    def keys(self, t: TensorType, role: int):
+        """:func:`join_keys` of ``t`` for this grammar's 2-way aggregations (memoised): a frozenset for
+        ``role`` 0, a tuple for ``role`` 1."""
         memo = self._joins[role]
         got = memo.get(t)
         if got is None:
-            got = memo.put(t, join_keys(t, role, self.join_kinds))
+            keys = join_keys(t, role, self.join_kinds)
+            # a second branch's keys only meet a first's set (``isdisjoint``): a tuple of plain
+            # values, which the garbage collector stops tracking
+            got = memo.put(t, keys if role == 0 else tuple(keys))
         return got
 
     def clear(self) -> None:

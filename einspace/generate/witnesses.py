@@ -13,12 +13,13 @@ from __future__ import annotations
 from ..types.tensor import TensorType
 from .decisions import Decisions
 from .needs import NONE, Free, Need, child, first_fit
+from .options import Options
 
 __all__ = ["Witnesses", "Scope", "CACHE_LIMIT", "FRONTS_LIMIT"]
 
 #: the persistent witness cache stops growing past this many needs (flat memory; later needs live
 #: for one pass only)
-CACHE_LIMIT = 5000
+CACHE_LIMIT = 2000
 #: witnesses memoised per need (beyond this they are recomputed)
 FRONTS_LIMIT = 256
 #: nodes of the smallest sequential, routing or branching module (a routing: itself, two
@@ -85,10 +86,12 @@ class Witnesses(Decisions):
             if rest:
                 got = first_fit(rest, 2 * kn, 0, 0, 0, need.limit)
         if not got:
-            for o in self.t.comp(t).cheap:
-                rest = need.best(o.out)
+            opts = self.t.comp(t)
+            outs, params, flops, memory = opts.outs, opts.params, opts.flops, opts.memory
+            for i in opts.cheap:
+                rest = need.best(outs[i])
                 if rest:
-                    got = first_fit(rest, 2 * kn, o.params * k, o.flops * k, o.memory * k, need.limit)
+                    got = first_fit(rest, 2 * kn, params[i] * k, flops[i] * k, memory[i] * k, need.limit)
                     if got:
                         break
         _remember(need, key, got)
@@ -118,13 +121,15 @@ class Witnesses(Decisions):
             if self.t.identity_pre:  # the identity prerouting first: free
                 got = first_fit(front(t, inner), 2 * kn, 0, 0, 0, lim)
             if not got:
-                for o in self.t.pre(t).cheap:
-                    got = first_fit(front(o.out, inner), 2 * kn, 0, o.flops * k, o.memory * k, lim)
+                opts = self.t.pre(t)
+                for i in opts.cheap:
+                    got = first_fit(front(opts.outs[i], inner), 2 * kn, 0, opts.flops[i] * k, opts.memory[i] * k, lim)
                     if got:
                         break
         else:
-            for o in self.t.branch(t).cheap:
-                got = first_fit(self.branch_front(o, need, shallow), 2 * kn, 0, 0, o.memory * k, lim)
+            opts = self.t.branch(t)
+            for i in opts.cheap:
+                got = first_fit(self.branch_front(opts, i, need, shallow), 2 * kn, 0, 0, opts.memory[i] * k, lim)
                 if got:
                     break
         _remember(need, key, got)
@@ -140,19 +145,20 @@ class Witnesses(Decisions):
                     break
         return got
 
-    def branch_front(self, o, need: Need, shallow: bool = False) -> tuple:
-        """A witness for a branching with branching function option ``o`` (after the function)."""
+    def branch_front(self, opts: Options, i: int, need: Need, shallow: bool = False) -> tuple:
+        """A witness for a branching with branching function option ``i`` of ``opts`` (after the function)."""
         shallow = shallow or not need.deep
-        key = ("b", o.fn, o.out, shallow)
+        fn, out = opts.term(i), opts.outs[i]
+        key = ("b", fn, out, shallow)
         got = need.fronts.get(key)
         if got is None:
-            if o.factor == 2:
+            if fn.b == 2:
                 inner = self.derive(need, "first!" if shallow and need.deep else "first",
-                                    o.out if need.deep and not shallow else None)
-                got = self.comp_front(o.out, inner)
+                                    out if need.deep and not shallow else None)
+                got = self.comp_front(out, inner)
             else:
-                inner = self.derive(need, "template!" if shallow and need.deep else "template", o.factor)
-                got = (self.comp_front if shallow else self.small_front)(o.out, inner)
+                inner = self.derive(need, "template!" if shallow and need.deep else "template", fn.b)
+                got = (self.comp_front if shallow else self.small_front)(out, inner)
             _remember(need, key, got)
         return got
 
