@@ -117,9 +117,10 @@ def parse(text: str, *, grammar: Any = None, max_depth: int = MAX_DEPTH, max_nod
     lean = parsers.lean(start)
     parsers.text_ref[0] = text
     try:
-        with deep_enough(2 * max_depth):  # expansion: module levels and let calls, each at most max_depth
-            tree = _lean_parse(lean, parsers, text, max_nodes, max_depth)
-            if tree is None:
+        # the lean run does not recurse but in ``let`` expansion, and stops there at a RecursionError
+        tree = _lean_parse(lean, parsers, text, max_nodes, max_depth)
+        if tree is None:
+            with deep_enough(2 * max_depth):  # expansion: module levels and let calls, each at most max_depth
                 parsers.builder.start(max_nodes, max_depth)
                 tree = parser.parse(text)
     except UnexpectedInput as err:
