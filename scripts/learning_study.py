@@ -88,27 +88,12 @@ def configure(task: str, strategy: str, seed: int, args: argparse.Namespace) -> 
 def run(args: argparse.Namespace) -> int:
     todo = cells(args)
     started = time.monotonic()
-    cluster = client = scheduler = None
-    if args.executor == "dask":
-        import dask
-        from distributed import Client, LocalCluster
-
-        from einspace.search.executors.dask import CLUSTER_CONFIG
-        dask.config.set(CLUSTER_CONFIG)
-        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-        scheduler = cluster.scheduler_address
-    try:
+    with study.cluster(args) as (client, scheduler):
         for task, strategy, seed in todo:
             study.search_cell(task, strategy, seed, args, scheduler, configure)
         jobs = [job for t, s, seed in todo if s.startswith("re-")
                 for job in study.final_jobs(t, s, seed, args)]
         study.run_finals(jobs, args, client)
-    finally:
-        if client is not None:
-            client.close()
-            cluster.close()
     print(f"[learning] {len(todo)} cells in {time.monotonic() - started:.0f} s wall-clock", flush=True)
     return 0
 

@@ -29,9 +29,10 @@ import argparse
 import os
 import sys
 import time
+from contextlib import contextmanager
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Iterator, Optional
 
 from study_report import report
 
@@ -164,6 +165,23 @@ def run_finals(jobs: list[tuple[Path, int, bool]], args: argparse.Namespace, cli
               f"{score} on test, {ev['total_seconds']:.0f} s", flush=True)
 
 
+@contextmanager
+def cluster(args: argparse.Namespace) -> Iterator[tuple[Any, Optional[str]]]:
+    """(client, scheduler address) of a LocalCluster of ``--workers`` shared by every cell and the
+    finals, closed at the end; (None, None) with ``--executor local``."""
+    if args.executor != "dask":
+        yield None, None
+        return
+    import dask
+    from distributed import Client, LocalCluster
+
+    from einspace.search.executors.dask import CLUSTER_CONFIG
+    dask.config.set(CLUSTER_CONFIG)
+    with LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
+                      dashboard_address=None) as local, Client(local) as client:
+        yield client, local.scheduler_address
+
+
 def run(args: argparse.Namespace) -> int:
     Path(args.out).mkdir(parents=True, exist_ok=True)
     if args.root:
@@ -175,28 +193,12 @@ def run(args: argparse.Namespace) -> int:
         if task in RECIPES and not task_directory(task, args.root).is_dir():
             build(task, args.root, size=args.size)
     started = time.monotonic()
-    cluster = client = None
-    scheduler = None
-    if args.executor == "dask":
-        import dask
-        from distributed import Client, LocalCluster
-
-        from einspace.search.executors.dask import CLUSTER_CONFIG
-        dask.config.set(CLUSTER_CONFIG)
-        cluster = LocalCluster(n_workers=args.workers, threads_per_worker=1, processes=True,
-                               dashboard_address=None)
-        client = Client(cluster)
-        scheduler = cluster.scheduler_address
-    try:
+    with cluster(args) as (client, scheduler):
         for task, strategy, seed in todo:
             search_cell(task, strategy, seed, args, scheduler)
         jobs = [job for cell in todo for job in final_jobs(*cell, args)]
         jobs.sort(key=lambda job: job[2])   # every table cell's one training before the extra samples
         run_finals(jobs, args, client)
-    finally:
-        if client is not None:
-            client.close()
-            cluster.close()
     print(f"[study] {len(todo)} cells in {time.monotonic() - started:.0f} s wall-clock", flush=True)
     return 0
 
