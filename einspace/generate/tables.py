@@ -27,7 +27,10 @@ KIND_ORDER = ("computation", "sequential", "routing", "branching")
 
 #: per-type option memo size (entries per table). A full memo keeps what it has and stops adding:
 #: memory stays flat, and no long-lived objects keep arriving for the cyclic garbage collector to
-#: scan (the first types seen, those near the input, are also the most frequent)
+#: scan (the first types seen, those near the input, are also the most frequent). Every full
+#: collection scans what the memos hold (about 26 objects per type over the six tables, most of
+#: them the options' output types): 2,048 types keep a full collection near 40 ms (issue 15,
+#: tests/benchmarks/README.md), 8,192 made it 0.3 s
 MEMO_LIMIT = 1 << 11
 
 #: witness memo entries (types and fronts, summed over every need cached with the tables, see
