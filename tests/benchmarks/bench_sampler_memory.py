@@ -20,7 +20,6 @@ from __future__ import annotations
 
 import argparse
 import gc
-import os
 import statistics
 import sys
 import time
@@ -32,16 +31,8 @@ import einspace  # noqa: E402
 from einspace.generate.chooser import RandomChooser  # noqa: E402
 from einspace.types.tensor import as_type  # noqa: E402
 
-
-def rss_mb() -> float:
-    """Current resident set size (Linux /proc; falls back to the peak elsewhere)."""
-    try:
-        with open("/proc/self/statm") as f:
-            pages = int(f.read().split()[1])
-        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
-    except OSError:
-        import resource
-        return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+sys.path.insert(0, str(Path(__file__).resolve().parent))
+from bench_sampler import rss_mb  # noqa: E402  (the one RSS reader of the benchmarks)
 
 
 class GcClock:
