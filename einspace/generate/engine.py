@@ -30,6 +30,7 @@ from typing import Callable, NamedTuple, Optional
 
 from ..language.ast import Branching, Module, Routing, Sequential
 from ..types.tensor import TensorType
+from .codes import Code, code, numel, tensor
 from .decisions import DEAD, Dead, backtrack
 from .needs import ZERO, Need, UserNeed
 from .tables import Tables
@@ -64,20 +65,21 @@ class Pass(Witnesses):
 
     # --- modules -----------------------------------------------------------------------------
 
-    def module(self, lhs: str, t: TensorType, depth: int, need: Optional[Need], k: int, kn: int) -> tuple[Module, TensorType]:
+    def module(self, lhs: str, t: Code, depth: int, need: Optional[Need], k: int, kn: int) -> tuple[Module, Code]:
         """Sample one module (``lhs`` "M", or "S" at the root) of at most ``depth`` levels from ``t``.
 
         ``need`` constrains what follows (None: nothing but what is already reserved in the
         counters); ``k``/``kn`` multiply its costs/nodes (copies it stands for)."""
         tab = self.t
         kinds = tab.kinds[lhs]
-        e = t.numel * k
+        size = numel(t)
+        e = size * k
         if need is None:
             ample = tab.trivial and self.nodes >= 7 * kn and self.memory >= 9 * e and self.flops >= 8 * e
         else:  # a fixed type-preserving completion (template aggregations...) ending at "nothing more"
             fh = need.free_hop
             ample = fh is not None and tab.trivial and self.nodes >= 7 * kn + fh[0] \
-                and self.memory >= 9 * e + fh[2] * t.numel and self.flops >= 8 * e + fh[1] * t.numel
+                and self.memory >= 9 * e + fh[2] * size and self.flops >= 8 * e + fh[1] * size
         base = need if need is not None else self.free(k, kn)
         comp: list = []
 
@@ -108,7 +110,7 @@ class Pass(Witnesses):
             return self.routing(t, depth, need, base, k, kn, ample)
         return self.branching(t, depth, base, k, kn, ample)
 
-    def pick_op(self, t: TensorType, need: Optional[Need], base: Need, k: int, kn: int):
+    def pick_op(self, t: Code, need: Optional[Need], base: Need, k: int, kn: int):
         """Draw a computation operation that fits (None if none does)."""
         if self.nodes < 2 * kn:
             return None
@@ -128,7 +130,7 @@ class Pass(Witnesses):
         except Dead:
             return None
 
-    def sequential(self, t: TensorType, depth: int, need: Optional[Need], base: Need, k: int, kn: int):
+    def sequential(self, t: Code, depth: int, need: Optional[Need], base: Need, k: int, kn: int):
         if need is None and self.t.trivial:
             self.nodes -= 3 * kn  # the sequential node, and the identity computation that can finish it
             first, mid = self.module("M", t, depth - 1, None, k, kn)
@@ -139,7 +141,7 @@ class Pass(Witnesses):
         second, out = self.module("M", mid, depth - 1, need, k, kn)
         return Sequential(first, second), out
 
-    def routing(self, t: TensorType, depth: int, need: Optional[Need], base: Need, k: int, kn: int, ample: bool):
+    def routing(self, t: Code, depth: int, need: Optional[Need], base: Need, k: int, kn: int, ample: bool):
         opts = self.t.pre(t)
         trivial = need is None and self.t.trivial
         if ample and opts.max_flops * k <= self.flops and opts.max_memory * k <= self.memory:
@@ -173,7 +175,7 @@ class Pass(Witnesses):
         self.memory -= r2.memory * k
         return Routing(pre.term, inner_mod, r2.term), r2.out
 
-    def branching(self, t: TensorType, depth: int, base: Need, k: int, kn: int, ample: bool):
+    def branching(self, t: Code, depth: int, base: Need, k: int, kn: int, ample: bool):
         opts = self.t.branch(t)
         if ample:
             fn = opts.item(self.pick(opts.weights))
@@ -228,7 +230,7 @@ class Pass(Witnesses):
         self.memory -= agg.memory * k
         return Branching(fn.term, branches, agg.term), agg.out
 
-    def can_start(self, lhs: str, t: TensorType, depth: int, need: Need, k: int, kn: int) -> bool:
+    def can_start(self, lhs: str, t: Code, depth: int, need: Need, k: int, kn: int) -> bool:
         """Whether some production of ``lhs`` at ``t`` has a witness completing ``need``."""
         for kind, _ in self.t.kinds[lhs]:
             if kind == "computation":
@@ -251,18 +253,21 @@ def run(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tu
         exclude: Optional[Callable[[Module], bool]], max_passes: Optional[int] = None):
     """Search until a pass completes: (module, output type, passes), or :class:`Exhausted`.
 
-    ``budget`` is (nodes, params, flops, memory); ``target`` a predicate on the output type or None.
+    ``t`` is the input type and the output type found is a TensorType (inside, types are
+    :mod:`.codes`). ``budget`` is (nodes, params, flops, memory); ``target`` a predicate on the
+    output type or None.
     With a target, a search that finds nothing is repeated with deeper witnesses next to the
     target (an open slot there may be filled by a small module, not only a computation).
     ``max_passes`` bounds the passes of both searches together (None: exhaustive)."""
+    c = code(t)
     if target is None:
-        return _search(tables, chooser, lhs, t, depth, budget, None, exclude, max_passes)
-    found = _search(tables, chooser, lhs, t, depth, budget, target_need(tables, target, budget), exclude,
+        return _search(tables, chooser, lhs, c, depth, budget, None, exclude, max_passes)
+    found = _search(tables, chooser, lhs, c, depth, budget, target_need(tables, target, budget), exclude,
                     max_passes)
     if isinstance(found, Exhausted) and not found.limited:
         left = None if max_passes is None else max_passes - found.passes
         if left is None or left > 0:
-            again = _search(tables, chooser, lhs, t, depth, budget, target_need(tables, target, budget, True),
+            again = _search(tables, chooser, lhs, c, depth, budget, target_need(tables, target, budget, True),
                             exclude, left)
             if isinstance(again, Exhausted):
                 return Exhausted(found.passes + again.passes, again.limited)
@@ -295,7 +300,7 @@ def target_need(tables: Tables, target, budget: tuple, deep: bool = False) -> Us
     return need
 
 
-def _search(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tuple, need: Optional[Need],
+def _search(tables: Tables, chooser, lhs: str, t: Code, depth: int, budget: tuple, need: Optional[Need],
             exclude: Optional[Callable[[Module], bool]], max_passes: Optional[int]):
     prefix: list = []
     passes = 0
@@ -309,7 +314,7 @@ def _search(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget
                 node, out = p.module(lhs, t, depth, need, 1, 1)
                 if exclude is not None and exclude(node):
                     raise DEAD.with_traceback(None)
-                return node, out, passes
+                return node, tensor(out), passes
             except Dead:
                 prefix = backtrack(p.log)
                 if prefix is None:

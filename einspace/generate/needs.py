@@ -28,7 +28,7 @@ from __future__ import annotations
 import abc
 from typing import Optional
 
-from ..types.tensor import TensorType
+from .codes import Code, numel, tensor
 from .options import Options
 from .tables import Tables
 
@@ -97,14 +97,14 @@ class Need(abc.ABC):
         #: then every type is accepted at that cost
         self.free_hop: Optional[tuple] = None
 
-    def best(self, t: TensorType) -> tuple:
+    def best(self, t: Code) -> tuple:
         hop = self.hop
         if hop is not None:
             r, n, fe, me = hop
             rest = r.best(t)
             if not rest:
                 return NONE
-            e = t.numel
+            e = numel(t)
             return first_fit(rest, n, 0, fe * e, me * e, self.limit)
         memo = self.memo
         got = memo.get(t)
@@ -125,7 +125,7 @@ class Need(abc.ABC):
             self.free_hop = self.hop[1:]
 
     @abc.abstractmethod
-    def compute(self, t: TensorType) -> tuple:
+    def compute(self, t: Code) -> tuple:
         """The witness front for output type ``t`` (``best`` memoises it)."""
 
 
@@ -151,7 +151,7 @@ class UserNeed(Need):
         self.target = target
 
     def compute(self, t):
-        return (ZERO,) if self.target(t) else NONE
+        return (ZERO,) if self.target(tensor(t)) else NONE
 
 
 class Then(Need):
@@ -197,8 +197,8 @@ class Post(Need):
             if base is not None:
                 self.free_hop = (base[0] + need.kn, base[1], base[2])
 
-    def best(self, t: TensorType) -> tuple:
-        if self.tab.identity_post and not self.deep and not self.wide and (t.grid is None or not self.tab.has_col2im):
+    def best(self, t: Code) -> tuple:
+        if self.tab.identity_post and not self.deep and not self.wide and (t[2] is None or not self.tab.has_col2im):
             rest = self.need.best(t)  # only the identity postrouting: a fixed step, no memo
             return first_fit(rest, self.kn, 0, 0, 0, self.limit) if rest else NONE
         return Need.best(self, t)
@@ -225,7 +225,7 @@ class Pairs(Need):
 
     __slots__ = ("need", "o1", "keys")
 
-    def __init__(self, need: Need, o1: TensorType, w=None):
+    def __init__(self, need: Need, o1: Code, w=None):
         super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, False), w)
         self.need, self.o1 = need, o1
         self.floor = need.floor + need.kn  # the aggregation
@@ -279,7 +279,7 @@ class First(Need):
 
     __slots__ = ("need", "bt")
 
-    def __init__(self, need: Need, bt: TensorType, w=None):
+    def __init__(self, need: Need, bt: Code, w=None):
         super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, False), w)
         self.need, self.bt = need, bt
         self.floor = need.floor + 3 * need.kn  # a second branch (a computation at least) and the aggregation

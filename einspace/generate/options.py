@@ -3,9 +3,10 @@
 The sampling tables (:mod:`.tables`) memoise an :class:`Options` for every type they meet, tens of
 thousands of them in a long run. Each is kept as a few tuples of plain numbers (the interpreter's
 garbage collector stops scanning those: a tuple holding only numbers is untracked at its first
-collection) plus one tuple of output types, instead of one record per option: a full collection
-then has a few objects per memoised type to scan rather than a few dozen (issue 15: the full
-collections of a growing memo were the sampler's slowest samples).
+collection) plus one tuple of output types (:mod:`.codes`, plain tuples too), instead of one
+record per option: a full collection then has about one object per memoised type to scan rather
+than a few dozen (issue 15: the full collections of a growing memo were the sampler's slowest
+samples).
 
 Option ``i`` is the terminal ``terms[idx[i]]`` (``terms`` is the grammar's choice list, shared by
 every memoised type) with output type ``outs[i]`` and costs ``params[i]``, ``flops[i]``,
@@ -16,7 +17,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-from ..types.tensor import TensorType
+from .codes import Code
 
 __all__ = ["Opt", "Options", "EMPTY", "options"]
 
@@ -25,7 +26,7 @@ class Opt(NamedTuple):
     """One option: the terminal (a computation module for C), its output type and its costs."""
 
     term: object
-    out: TensorType
+    out: Code
     params: int
     flops: int
     memory: int
@@ -41,7 +42,7 @@ class Options:
                  "max_params", "max_flops", "max_memory", "t", "_cheap", "_keep")
 
     def __init__(self, terms: tuple, idx: tuple, outs: tuple, params: tuple, flops: tuple, memory: tuple,
-                 weights: tuple, t: Optional[TensorType] = None):
+                 weights: tuple, t: Optional[Code] = None):
         self.terms, self.idx, self.outs, self.weights, self.t = terms, idx, outs, weights, t
         self.params, self.flops, self.memory = params, flops, memory
         self.max_params = max(params, default=0)
@@ -75,7 +76,7 @@ class Options:
     def keep(self) -> tuple:
         if self._keep is None:
             t, outs = self.t, self.outs
-            keep = tuple(i for i in self.cheap if outs[i] == t or (t is not None and outs[i].mode != t.mode))
+            keep = tuple(i for i in self.cheap if outs[i] == t or (t is not None and outs[i][0] != t[0]))
             self._keep = keep or self.cheap
         return self._keep
 
@@ -83,7 +84,7 @@ class Options:
 EMPTY = Options((), (), (), (), (), (), ())
 
 
-def options(terms: tuple, rows: list, weights: list, t: Optional[TensorType] = None) -> Options:
+def options(terms: tuple, rows: list, weights: list, t: Optional[Code] = None) -> Options:
     """Options from ``rows`` of (choice index, output type, params, flops, memory)."""
     if not rows:
         return EMPTY

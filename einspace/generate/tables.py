@@ -4,8 +4,10 @@ The grammar's ``//@`` annotations are the only source: production probabilities 
 symbol and the weighted choice sets. For a tensor type the valid options of each symbol are found
 once with :mod:`einspace.types.rules` (the same rules the evaluator applies) and cached together with
 their output types and costs, so a decision during sampling is a dictionary look-up plus a budget
-comparison. Option lists keep the grammar file's order (the chooser sees a stable order; option 0
-is the simplest, which is what Hypothesis shrinks towards).
+comparison. Types are :mod:`.codes` here (plain tuples the garbage collector does not scan); the
+rules see TensorTypes, made from the codes on a memo miss only. Option lists keep the grammar
+file's order (the chooser sees a stable order; option 0 is the simplest, which is what Hypothesis
+shrinks towards).
 """
 
 from __future__ import annotations
@@ -18,6 +20,7 @@ from ..errors import RuleViolation
 from ..language.grammar import Grammar
 from ..types.rules import agg_flops, aggregate, apply, branch, op_flops, op_memory, op_params
 from ..types.tensor import TensorType
+from .codes import Code, code, tensor
 from .options import EMPTY, Options, options
 
 __all__ = ["Tables", "tables_for", "KIND_ORDER"]
@@ -26,11 +29,10 @@ __all__ = ["Tables", "tables_for", "KIND_ORDER"]
 KIND_ORDER = ("computation", "sequential", "routing", "branching")
 
 #: per-type option memo size (entries per table). A full memo keeps what it has and stops adding:
-#: memory stays flat, and no long-lived objects keep arriving for the cyclic garbage collector to
-#: scan (the first types seen, those near the input, are also the most frequent). Every full
-#: collection scans what the memos hold (about 26 objects per type over the six tables, most of
-#: them the options' output types): 2,048 types keep a full collection near 40 ms (issue 15,
-#: tests/benchmarks/README.md), 8,192 made it 0.3 s
+#: memory stays flat (the first types seen, those near the input, are also the most frequent).
+#: Types and option columns are plain tuples the cyclic garbage collector stops scanning, so what
+#: a full collection scans is about one :class:`.options.Options` per memoised type (issue 15,
+#: tests/benchmarks/README.md)
 MEMO_LIMIT = 1 << 11
 
 #: witness memo entries (types and fronts, summed over every need cached with the tables, see
@@ -114,7 +116,7 @@ class Tables:
             return True
         return False
 
-    def canon(self, t: TensorType) -> TensorType:
+    def canon(self, t: Code) -> Code:
         """The one kept object equal to ``t`` (interning, up to :data:`TYPES_LIMIT` types): memoised
         options then share their output types, so the caches hold fewer objects for the garbage
         collector to scan, and memo look-ups with them hit by identity."""
@@ -128,98 +130,106 @@ class Tables:
 
     # --- per-type options ---------------------------------------------------------------------
 
-    def comp(self, t: TensorType) -> Options:
-        got = self._comp.get(t)
+    def comp(self, c: Code) -> Options:
+        got = self._comp.get(c)
         if got is not None:
             return got
         rows, weights = [], []
-        t = self.canon(t)
+        c = self.canon(c)
+        t = tensor(c)
         for j, (node, w) in enumerate(self.c_choices):
             op = node.op
             try:
-                out = self.canon(apply(op, t))
+                out = apply(op, t)
             except RuleViolation:
                 continue
-            rows.append((j, out, op_params(op, t, out), op_flops(op, t, out), op_memory(op, out)))
+            rows.append((j, self.canon(code(out)), op_params(op, t, out), op_flops(op, t, out), op_memory(op, out)))
             weights.append(w)
-        return self._comp.put(t, options(self.c_terms, rows, weights, t))
+        return self._comp.put(c, options(self.c_terms, rows, weights, c))
 
-    def _route(self, memo: _Memo, choices, terms: tuple, t: TensorType) -> Options:
-        got = memo.get(t)
+    def _route(self, memo: _Memo, choices, terms: tuple, c: Code) -> Options:
+        got = memo.get(c)
         if got is not None:
             return got
         rows, weights = [], []
-        t = self.canon(t)
+        c = self.canon(c)
+        t = tensor(c)
         for j, (op, w) in enumerate(choices):
             if _refused(op, t):
                 continue
             try:
-                out = self.canon(apply(op, t))
+                out = apply(op, t)
             except RuleViolation:
                 continue
-            rows.append((j, out, 0, op_flops(op, t, out), op_memory(op, out)))
+            rows.append((j, self.canon(code(out)), 0, op_flops(op, t, out), op_memory(op, out)))
             weights.append(w)
-        return memo.put(t, options(terms, rows, weights, t))
+        return memo.put(c, options(terms, rows, weights, c))
 
-    def pre(self, t: TensorType) -> Options:
-        return self._route(self._pre, self.r1_choices, self.r1_terms, t)
+    def pre(self, c: Code) -> Options:
+        return self._route(self._pre, self.r1_choices, self.r1_terms, c)
 
-    def post(self, t: TensorType) -> Options:
-        return self._route(self._post, self.r2_choices, self.r2_terms, t)
+    def post(self, c: Code) -> Options:
+        return self._route(self._post, self.r2_choices, self.r2_terms, c)
 
-    def branch(self, t: TensorType) -> Options:
-        got = self._branch.get(t)
+    def branch(self, c: Code) -> Options:
+        got = self._branch.get(c)
         if got is not None:
             return got
         rows, weights = [], []
-        t = self.canon(t)
+        c = self.canon(c)
+        t = tensor(c)
         for j, (fn, w) in enumerate(self.b_choices):
             if _refused(fn, t):
                 continue
             try:
-                bt = self.canon(branch(fn, t))
+                bt = branch(fn, t)
             except RuleViolation:
                 continue
-            rows.append((j, bt, 0, 0, op_memory(fn, bt, fn.b)))  # out: the type every branch receives
+            # out: the type every branch receives
+            rows.append((j, self.canon(code(bt)), 0, 0, op_memory(fn, bt, fn.b)))
             weights.append(w)
-        return self._branch.put(t, options(self.b_terms, rows, weights))
+        return self._branch.put(c, options(self.b_terms, rows, weights))
 
-    def agg(self, types: Sequence[TensorType], factor: int) -> Options:
+    def agg(self, codes: Sequence[Code], factor: int) -> Options:
         """Aggregations valid for the branch outputs (``types`` has one entry per distinct branch:
         two for factor 2, the template's output for 4 and 8)."""
-        key = (*types, factor)  # one tuple (two types for factor 2, one for 4 and 8)
+        key = (*codes, factor)  # one tuple (two types for factor 2, one for 4 and 8)
         got = self._agg.get(key)
         if got is not None:
             return got
-        full = list(types) if factor == 2 else [types[0]] * factor
-        if factor == 2 and types[0].mode != types[1].mode:  # every aggregation needs one mode
+        if factor == 2 and codes[0][0] != codes[1][0]:  # every aggregation needs one mode
             return self._agg.put(key, EMPTY)
+        types = [tensor(c) for c in codes]
+        full = types if factor == 2 else [types[0]] * factor
         rows, weights = [], []
         for j, (a, w) in enumerate(self.a_choices):
             if a.b != factor or not _may_aggregate(a, types):
                 continue
             try:
-                out = self.canon(aggregate(a, full, factor))
+                out = aggregate(a, full, factor)
             except RuleViolation:
                 continue
-            rows.append((j, out, 0, agg_flops(a, full, out), op_memory(a, out)))
+            rows.append((j, self.canon(code(out)), 0, agg_flops(a, full, out), op_memory(a, out)))
             weights.append(w)
         return self._agg.put(key, options(self.a_terms, rows, weights,
-                                          types[0] if factor != 2 or types[0] == types[1] else None))
+                                          codes[0] if factor != 2 or codes[0] == codes[1] else None))
 
-    def fold(self, t: TensorType):
-        """The output of the grid-folding postrouting (col2im) on ``t``, if it is a choice and accepts ``t``."""
+    def fold(self, c: Code):
+        """The output of the grid-folding postrouting (col2im) on ``c``, if it is a choice and accepts ``c``."""
         op = self.fold_op
-        if op is None or t.mode != "col" or _refused(op, t):
+        if op is None or c[0] != "col":
+            return None
+        t = tensor(c)
+        if _refused(op, t):
             return None
         try:
-            return apply(op, t)
+            return code(apply(op, t))
         except RuleViolation:
             return None
 
-    def join_options(self, o1: TensorType, o2: TensorType):
+    def join_options(self, o1: Code, o2: Code):
         """The 2-way aggregations of (o1, o2), lazily, add first: (agg, out, flops, memory)."""
-        pair = (o1, o2)
+        pair = (tensor(o1), tensor(o2))
         for a in self.joins:
             if not _may_aggregate(a, pair):
                 continue
@@ -227,18 +237,18 @@ class Tables:
                 out = aggregate(a, pair, 2)
             except RuleViolation:
                 continue
-            yield a, out, agg_flops(a, pair, out), op_memory(a, out)
+            yield a, code(out), agg_flops(a, pair, out), op_memory(a, out)
 
-    def keys(self, t: TensorType, role: int):
+    def keys(self, c: Code, role: int):
         """:func:`join_keys` of ``t`` for this grammar's 2-way aggregations (memoised): a frozenset for
         ``role`` 0, a tuple for ``role`` 1."""
         memo = self._joins[role]
-        got = memo.get(t)
+        got = memo.get(c)
         if got is None:
-            keys = join_keys(t, role, self.join_kinds)
+            keys = join_keys(tensor(c), role, self.join_kinds)
             # a second branch's keys only meet a first's set (``isdisjoint``): a tuple of plain
             # values, which the garbage collector stops tracking
-            got = memo.put(t, keys if role == 0 else tuple(keys))
+            got = memo.put(c, keys if role == 0 else tuple(keys))
         return got
 
     def clear(self) -> None:

@@ -10,7 +10,7 @@ memoised on the need.
 
 from __future__ import annotations
 
-from ..types.tensor import TensorType
+from .codes import Code
 from .decisions import Decisions
 from .needs import NONE, Free, Need, child, first_fit
 from .options import Options
@@ -71,7 +71,7 @@ class Witnesses(Decisions):
 
     # --- fronts ------------------------------------------------------------------------------
 
-    def comp_front(self, t: TensorType, need: Need) -> tuple:
+    def comp_front(self, t: Code, need: Need) -> tuple:
         """A witness for a computation module at ``t`` completing ``need`` (memoised on the need)."""
         k, kn = need.k, need.kn
         if 2 * kn + need.floor > need.limit[0]:  # no computation fits before the rest: nothing to search
@@ -97,7 +97,7 @@ class Witnesses(Decisions):
         _remember(need, key, got)
         return got
 
-    def kind_front(self, kind: str, t: TensorType, need: Need, shallow: bool = False) -> tuple:
+    def kind_front(self, kind: str, t: Code, need: Need, shallow: bool = False) -> tuple:
         """A witness for the smallest module of ``kind`` at ``t`` completing ``need`` (``shallow``:
         its open slots completed canonically even under a caller's target)."""
         if kind == "computation":
@@ -135,7 +135,7 @@ class Witnesses(Decisions):
         _remember(need, key, got)
         return got
 
-    def small_front(self, t: TensorType, need: Need) -> tuple:
+    def small_front(self, t: Code, need: Need) -> tuple:
         """A witness for a small module at ``t``: a computation, or the smallest module of a kind."""
         got = self.comp_front(t, need)
         if not got:

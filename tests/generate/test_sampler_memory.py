@@ -64,10 +64,14 @@ def test_memoised_options_are_mostly_untracked_by_the_collector():
                 continue
             seen += 1
             # costs, weights and choice indices: plain numbers the collector no longer scans
-            for column in (opts.idx, opts.params, opts.flops, opts.memory, opts.weights):
+            # and the output types: plain tuples (einspace.generate.codes), not TensorType objects
+            for column in (opts.idx, opts.params, opts.flops, opts.memory, opts.weights, opts.outs):
                 assert not gc.is_tracked(column)
             assert opts.terms is getattr(tab, _terms_of(memo, tab))  # shared, not one per type
     assert seen > 50
+    for memo in memos:  # the memoised types themselves (agg: the branch types and the factor)
+        assert not any(gc.is_tracked(key) for key in memo)
+    assert not any(gc.is_tracked(key) for key in tab._types)
     for keys in tab._joins[1].values():
         assert not gc.is_tracked(keys)
 

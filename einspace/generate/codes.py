@@ -1,0 +1,42 @@
+"""Tensor types inside the sampler: plain tuples ``(mode, shape, grid)``.
+
+>>> c = code(TensorType("im", (3, 28, 28))); c
+('im', (3, 28, 28), None)
+>>> numel(c), tensor(c) == TensorType("im", (3, 28, 28))
+(2352, True)
+
+Why a second representation: the sampling tables memoise the options of tens of thousands of
+types, each option with its output type. A :class:`~einspace.types.tensor.TensorType` is an
+instance of a class, which the cyclic garbage collector always tracks, so every full collection
+scanned every memoised type (issue 15: those collections were the sampler's slowest samples). A
+tuple of strings, integers and None is untracked at its first collection, and so are the tuples
+and dicts of the memos that hold only such tuples. Tuples also hash and compare in C, where a
+frozen dataclass hashes in Python. The sampler converts at its boundary: the caller's input type
+in, the output type and every value handed to the type rules or to a caller's target out.
+"""
+
+from __future__ import annotations
+
+from math import prod
+
+from ..types.tensor import TensorType
+
+__all__ = ["Code", "code", "tensor", "numel"]
+
+#: ``(mode, shape, grid)``: the fields of a TensorType in their order
+Code = tuple
+
+
+def code(t: TensorType) -> Code:
+    """The plain tuple of a type."""
+    return (t.mode, t.shape, t.grid)
+
+
+def tensor(c: Code) -> TensorType:
+    """The TensorType of a code (for the type rules, the targets and the sampler's caller)."""
+    return TensorType(*c)
+
+
+def numel(c: Code) -> int:
+    """Elements per sample (the batch excluded), as :attr:`TensorType.numel`."""
+    return prod(c[1])
