@@ -229,7 +229,7 @@ class Pairs(Need):
         super().__init__(need.tab, need.k, need.kn, need.limit, need.persistent, _deep(need, False), w)
         self.need, self.o1 = need, o1
         self.floor = need.floor + need.kn  # the aggregation
-        self.keys = need.tab.keys(o1, 0)
+        self.keys = frozenset(need.tab.keys(o1, 0))
 
     def compute(self, t):
         tab = self.tab

@@ -21,7 +21,7 @@ from ..language.grammar import Grammar
 from ..types.rules import agg_flops, aggregate, apply, branch, op_flops, op_memory, op_params
 from ..types.tensor import TensorType
 from .codes import Code, code, tensor
-from .options import EMPTY, Options, options
+from .options import NONE, Options, columns
 
 __all__ = ["Tables", "tables_for", "KIND_ORDER"]
 
@@ -50,13 +50,12 @@ def _refused(op: Terminal, t: TensorType) -> bool:
     return op.refuses(t)  # type: ignore[attr-defined]
 
 
-class _Memo(dict):
-    """A dict that stops growing at ``MEMO_LIMIT`` entries (flat memory)."""
-
-    def put(self, key, value):
-        if len(self) < MEMO_LIMIT:
-            self[key] = value
-        return value
+def _put(memo: dict, key, value):
+    """Memoise up to ``MEMO_LIMIT`` entries (flat memory); ``value`` either way. The memos are plain
+    dicts of plain tuples (a dict subclass is always tracked by the garbage collector)."""
+    if len(memo) < MEMO_LIMIT:
+        memo[key] = value
+    return value
 
 
 class Tables:
@@ -100,14 +99,15 @@ class Tables:
         self.needs: dict = {}  # the sampler's witness caches for unconstrained contexts (see needs)
         self.targets: dict = {}  # needs of callers' targets, by (target, budget, deep) (see engine.target_need)
         self.join_kinds = tuple(dict.fromkeys(type(a) for a in self.joins))
-        self._joins = (_Memo(), _Memo())  # by role: no (type, role) key tuple per entry
+        self._joins: tuple[dict, dict] = ({}, {})  # by role: no (type, role) key tuple per entry
         self._types: dict = {}
         self.room = NEEDS_MEMO_ROOM
-        self._comp = _Memo()
-        self._pre = _Memo()
-        self._post = _Memo()
-        self._branch = _Memo()
-        self._agg = _Memo()
+        # the columns of the options at each type (see .options), by decision
+        self._comp: dict = {}
+        self._pre: dict = {}
+        self._post: dict = {}
+        self._branch: dict = {}
+        self._agg: dict = {}
 
     def spend(self) -> bool:
         """Take one entry of the needs' shared memo room (False when it is used up)."""
@@ -133,7 +133,7 @@ class Tables:
     def comp(self, c: Code) -> Options:
         got = self._comp.get(c)
         if got is not None:
-            return got
+            return Options(self.c_terms, got)
         rows, weights = [], []
         c = self.canon(c)
         t = tensor(c)
@@ -145,12 +145,12 @@ class Tables:
                 continue
             rows.append((j, self.canon(code(out)), op_params(op, t, out), op_flops(op, t, out), op_memory(op, out)))
             weights.append(w)
-        return self._comp.put(c, options(self.c_terms, rows, weights, c))
+        return Options(self.c_terms, _put(self._comp, c, columns(rows, weights, c)))
 
-    def _route(self, memo: _Memo, choices, terms: tuple, c: Code) -> Options:
+    def _route(self, memo: dict, choices, terms: tuple, c: Code) -> Options:
         got = memo.get(c)
         if got is not None:
-            return got
+            return Options(terms, got)
         rows, weights = [], []
         c = self.canon(c)
         t = tensor(c)
@@ -163,7 +163,7 @@ class Tables:
                 continue
             rows.append((j, self.canon(code(out)), 0, op_flops(op, t, out), op_memory(op, out)))
             weights.append(w)
-        return memo.put(c, options(terms, rows, weights, c))
+        return Options(terms, _put(memo, c, columns(rows, weights, c)))
 
     def pre(self, c: Code) -> Options:
         return self._route(self._pre, self.r1_choices, self.r1_terms, c)
@@ -174,7 +174,7 @@ class Tables:
     def branch(self, c: Code) -> Options:
         got = self._branch.get(c)
         if got is not None:
-            return got
+            return Options(self.b_terms, got)
         rows, weights = [], []
         c = self.canon(c)
         t = tensor(c)
@@ -188,7 +188,7 @@ class Tables:
             # out: the type every branch receives
             rows.append((j, self.canon(code(bt)), 0, 0, op_memory(fn, bt, fn.b)))
             weights.append(w)
-        return self._branch.put(c, options(self.b_terms, rows, weights))
+        return Options(self.b_terms, _put(self._branch, c, columns(rows, weights)))
 
     def agg(self, codes: Sequence[Code], factor: int) -> Options:
         """Aggregations valid for the branch outputs (``types`` has one entry per distinct branch:
@@ -196,9 +196,9 @@ class Tables:
         key = (*codes, factor)  # one tuple (two types for factor 2, one for 4 and 8)
         got = self._agg.get(key)
         if got is not None:
-            return got
+            return Options(self.a_terms, got)
         if factor == 2 and codes[0][0] != codes[1][0]:  # every aggregation needs one mode
-            return self._agg.put(key, EMPTY)
+            return Options(self.a_terms, _put(self._agg, key, NONE))
         types = [tensor(c) for c in codes]
         full = types if factor == 2 else [types[0]] * factor
         rows, weights = [], []
@@ -211,8 +211,8 @@ class Tables:
                 continue
             rows.append((j, self.canon(code(out)), 0, agg_flops(a, full, out), op_memory(a, out)))
             weights.append(w)
-        return self._agg.put(key, options(self.a_terms, rows, weights,
-                                          codes[0] if factor != 2 or codes[0] == codes[1] else None))
+        kept = codes[0] if factor != 2 or codes[0] == codes[1] else None
+        return Options(self.a_terms, _put(self._agg, key, columns(rows, weights, kept)))
 
     def fold(self, c: Code):
         """The output of the grid-folding postrouting (col2im) on ``c``, if it is a choice and accepts ``c``."""
@@ -239,16 +239,14 @@ class Tables:
                 continue
             yield a, code(out), agg_flops(a, pair, out), op_memory(a, out)
 
-    def keys(self, c: Code, role: int):
-        """:func:`join_keys` of ``t`` for this grammar's 2-way aggregations (memoised): a frozenset for
-        ``role`` 0, a tuple for ``role`` 1."""
+    def keys(self, c: Code, role: int) -> tuple:
+        """:func:`join_keys` of ``c`` for this grammar's 2-way aggregations (memoised), as a tuple of
+        plain values: the garbage collector stops tracking it, and the memo with it (a first branch's
+        need makes the set it tests the second branch's keys against, :class:`.needs.Pairs`)."""
         memo = self._joins[role]
         got = memo.get(c)
         if got is None:
-            keys = join_keys(tensor(c), role, self.join_kinds)
-            # a second branch's keys only meet a first's set (``isdisjoint``): a tuple of plain
-            # values, which the garbage collector stops tracking
-            got = memo.put(c, keys if role == 0 else tuple(keys))
+            got = _put(memo, c, tuple(join_keys(tensor(c), role, self.join_kinds)))
         return got
 
     def clear(self) -> None:
