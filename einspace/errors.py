@@ -68,6 +68,12 @@ class RuleViolation(EinspaceError, ValueError):
             self._text = tuple(str(t) for t in self._types)
         return self._text
 
+    def fresh(self) -> "RuleViolation":
+        """An equal violation with no traceback, to raise where this one is memoised: raising the
+        memoised object itself would chain every frame it passes (and their locals) onto it, at
+        every hit."""
+        return RuleViolation(self.rule, self.message, self._types)
+
 
 @dataclass(frozen=True)
 class Violation:

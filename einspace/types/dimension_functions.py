@@ -59,7 +59,7 @@ def _attrs(node: Module, t: TensorType, memo: bool = True) -> Union[Attrs, RuleV
     try:
         out: Union[Attrs, RuleViolation] = _RULES[type(node)](node, t, memo)
     except RuleViolation as err:
-        out = err
+        out = err.with_traceback(None)  # memoised: kept without the frames it passed
     if memo:
         if len(_cache) >= CACHE_LIMIT:
             _cache.clear()
@@ -69,7 +69,7 @@ def _attrs(node: Module, t: TensorType, memo: bool = True) -> Union[Attrs, RuleV
 
 def _need(result: Union[Attrs, RuleViolation]) -> Attrs:
     if isinstance(result, RuleViolation):
-        raise result
+        raise result.fresh()  # never the memoised object (see RuleViolation.fresh)
     return result
 
 
