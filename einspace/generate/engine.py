@@ -30,7 +30,7 @@ from typing import Callable, NamedTuple, Optional
 
 from ..language.ast import Branching, Module, Routing, Sequential
 from ..types.tensor import TensorType
-from .codes import Code, code, numel, tensor
+from ..types.codes import Code, code, numel, tensor
 from .decisions import DEAD, Dead, backtrack
 from .needs import ZERO, Need, UserNeed
 from .tables import Tables

@@ -28,7 +28,7 @@ from __future__ import annotations
 import abc
 from typing import Optional
 
-from .codes import Code, numel, tensor
+from ..types.codes import Code, numel, tensor
 from .options import Options
 from .tables import Tables
 

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import NamedTuple, Optional
 
-from .codes import Code
+from ..types.codes import Code
 
 __all__ = ["Opt", "Options", "EMPTY", "columns"]
 

@@ -20,7 +20,7 @@ from ..errors import RuleViolation
 from ..language.grammar import Grammar
 from ..types.rules import agg_flops, aggregate, apply, branch, op_flops, op_memory, op_params
 from ..types.tensor import TensorType
-from .codes import Code, code, tensor
+from ..types.codes import Code, code, tensor
 from .options import NONE, Options, columns
 
 __all__ = ["Tables", "tables_for", "KIND_ORDER"]

@@ -10,7 +10,7 @@ memoised on the need.
 
 from __future__ import annotations
 
-from .codes import Code
+from ..types.codes import Code
 from .decisions import Decisions
 from .needs import NONE, Free, Need, child, first_fit
 from .options import Options

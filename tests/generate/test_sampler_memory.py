@@ -12,7 +12,7 @@ import pytest
 from einspace.generate import tables as tables_mod
 from einspace.generate import witnesses
 from einspace.generate.chooser import RandomChooser
-from einspace.generate.codes import code
+from einspace.types.codes import code
 from einspace.generate.options import Options
 from einspace.generate.sampler import sample, sample_module
 from einspace.generate.tables import Tables, tables_for
@@ -66,7 +66,7 @@ def test_memoised_options_are_untracked_by_the_collector():
             if not len(opts):
                 continue
             seen += 1
-            # costs, weights, choice indices and output types (einspace.generate.codes): plain
+            # costs, weights, choice indices and output types (einspace.types.codes): plain
             # tuples the collector no longer scans, all in one
             for column in (opts.idx, opts.params, opts.flops, opts.memory, opts.weights, opts.outs, cols):
                 assert not gc.is_tracked(column)

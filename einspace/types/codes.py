@@ -1,25 +1,26 @@
-"""Tensor types inside the sampler: plain tuples ``(mode, shape, grid)``.
+"""Tensor types as plain tuples ``(mode, shape, grid)``, for the memos that hold many of them.
 
 >>> c = code(TensorType("im", (3, 28, 28))); c
 ('im', (3, 28, 28), None)
 >>> numel(c), tensor(c) == TensorType("im", (3, 28, 28))
 (2352, True)
 
-Why a second representation: the sampling tables memoise the options of tens of thousands of
-types, each option with its output type. A :class:`~einspace.types.tensor.TensorType` is an
-instance of a class, which the cyclic garbage collector always tracks, so every full collection
-scanned every memoised type (issue 15: those collections were the sampler's slowest samples). A
-tuple of strings, integers and None is untracked at its first collection, and so are the tuples
-and dicts of the memos that hold only such tuples. Tuples also hash and compare in C, where a
-frozen dataclass hashes in Python. The sampler converts at its boundary: the caller's input type
-in, the output type and every value handed to the type rules or to a caller's target out.
-"""
+Why a second representation: the sampling tables (:mod:`einspace.generate.tables`) memoise the
+options of tens of thousands of types, each option with its output type, and the type memo
+(:mod:`.dimension_functions`) the output type of every (subtree, type) it meets. A
+:class:`~einspace.types.tensor.TensorType` is an instance of a class, which the cyclic garbage
+collector always tracks, so every full collection scanned every memoised type (issue 15: those
+collections were the sampler's slowest samples). A tuple of strings, integers and None is
+untracked at its first collection, and so are the tuples and dicts of a memo that hold only such
+tuples. Tuples also hash and compare in C, where a frozen dataclass hashes in Python. Code that
+keeps codes converts at its boundary: TensorTypes in, and TensorTypes out to the type rules, to a
+caller's target and to the caller."""
 
 from __future__ import annotations
 
 from math import prod
 
-from ..types.tensor import TensorType
+from .tensor import TensorType
 
 __all__ = ["Code", "code", "tensor", "numel"]
 

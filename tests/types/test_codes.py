@@ -1,4 +1,4 @@
-"""The sampler's plain-tuple types stand for TensorTypes exactly (einspace.generate.codes)."""
+"""The sampler's plain-tuple types stand for TensorTypes exactly (einspace.types.codes)."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ import gc
 from hypothesis import given
 from hypothesis import strategies as st
 
-from einspace.generate.codes import code, numel, tensor
+from einspace.types.codes import code, numel, tensor
 from einspace.types.tensor import TensorType
 
 sizes = st.integers(min_value=1, max_value=4096)
