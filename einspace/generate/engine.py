@@ -254,7 +254,7 @@ def run(tables: Tables, chooser, lhs: str, t: TensorType, depth: int, budget: tu
     """Search until a pass completes: (module, output type, passes), or :class:`Exhausted`.
 
     ``t`` is the input type and the output type found is a TensorType (inside, types are
-    :mod:`.codes`). ``budget`` is (nodes, params, flops, memory); ``target`` a predicate on the
+    :mod:`einspace.types.codes`). ``budget`` is (nodes, params, flops, memory); ``target`` a predicate on the
     output type or None.
     With a target, a search that finds nothing is repeated with deeper witnesses next to the
     target (an open slot there may be filled by a small module, not only a computation).

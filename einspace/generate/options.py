@@ -2,7 +2,7 @@
 
 The sampling tables (:mod:`.tables`) memoise the options of every type they meet, tens of
 thousands of types in a long run. What they keep per type is one plain tuple (:func:`columns`) of
-tuples of numbers and output types (:mod:`.codes`), not objects: the interpreter's garbage
+tuples of numbers and output types (:mod:`einspace.types.codes`), not objects: the interpreter's garbage
 collector stops tracking a tuple that holds only numbers, strings and such tuples at its first
 collection, and a dict whose keys and values are all untracked at a full collection. So once a
 memo is full, full collections do not read it at all (issue 15: the full collections of the

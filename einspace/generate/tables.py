@@ -4,7 +4,7 @@ The grammar's ``//@`` annotations are the only source: production probabilities 
 symbol and the weighted choice sets. For a tensor type the valid options of each symbol are found
 once with :mod:`einspace.types.rules` (the same rules the evaluator applies) and cached together with
 their output types and costs, so a decision during sampling is a dictionary look-up plus a budget
-comparison. Types are :mod:`.codes` here (plain tuples the garbage collector does not scan); the
+comparison. Types are :mod:`einspace.types.codes` here (plain tuples the garbage collector does not scan); the
 rules see TensorTypes, made from the codes on a memo miss only. Option lists keep the grammar
 file's order (the chooser sees a stable order; option 0 is the simplest, which is what Hypothesis
 shrinks towards).
